@@ -1,0 +1,58 @@
+import { RELEASE } from "./release";
+import type { EnvConfig } from "./schema";
+
+/** Development: minimal, single-instance, auto-applied, cheap to rebuild. */
+export const dev: EnvConfig = {
+  name: "dev",
+  account: { id: "111111111111", deployRoleName: "terraform-deploy" },
+  region: "us-east-1",
+  stateBackend: { bucket: "tfstate-dev-111111111111", key: "env/dev/terraform.tfstate", lockTable: "tfstate-lock-dev" },
+  network: {
+    cidr: "10.10.0.0/16",
+    subnetPrefixLength: 20,
+    azCount: 2,
+    natGateways: 1,
+    flowLogRetentionDays: 7,
+    adminCidrs: ["198.51.100.0/24"],
+  },
+  app: {
+    instanceType: "t3.small",
+    allowedInstanceTypes: ["t3.micro", "t3.small"],
+    imageId: RELEASE.imageId,
+    minSize: 1,
+    desiredCapacity: 1,
+    maxSize: 2,
+    scaling: null,
+    port: 8080,
+    healthCheckPath: "/healthz",
+    targetGroups: [{ name: "blue", weight: 100 }],
+  },
+  database: {
+    engineVersion: RELEASE.postgresVersion,
+    instanceClass: "db.t3.small",
+    memoryGib: 2,
+    minMemoryGib: 2,
+    allocatedStorageGb: 20,
+    multiAz: false,
+    backupRetentionDays: 1,
+    deletionProtection: false,
+    finalSnapshot: false,
+    connectionLogging: false,
+    auditLogging: false,
+  },
+  cache: { nodeType: "cache.t3.micro", engineVersion: RELEASE.redisVersion, replicas: 0, automaticFailover: false },
+  logs: { retentionDays: 7, coldStorageAfterDays: null },
+  edge: null,
+  alarms: null,
+  budget: { monthlyUsd: 300, alertThresholdsPercent: [80, 100], notifyEmails: ["platform-dev@example.com"] },
+  appConfig: { LOG_LEVEL: "debug", API_TIMEOUT: "30s", DB_POOL_SIZE: "5", CACHE_ENABLED: "true" },
+  featureFlags: { "new-checkout": true, "beta-search": true },
+  secrets: [
+    { name: "POSTGRES_PASSWORD", length: 32, rotationDays: null },
+    { name: "JWT_SECRET", length: 48, rotationDays: null },
+    { name: "API_KEY", length: 32, rotationDays: null },
+  ],
+  dnsZone: "dev.internal.example.com",
+  delivery: { promotesFrom: null, requireApproval: false, fourEyes: false, autoApply: true, planTtlHours: 24 },
+  tags: { "cost-center": "platform", "data-classification": "synthetic" },
+};

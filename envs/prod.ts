@@ -1,0 +1,68 @@
+import { RELEASE } from "./release";
+import type { EnvConfig } from "./schema";
+
+/** Production: highly available, approved by a second person, applies exactly the reviewed plan. */
+export const prod: EnvConfig = {
+  name: "prod",
+  account: { id: "333333333333", deployRoleName: "terraform-deploy" },
+  region: "us-east-1",
+  stateBackend: { bucket: "tfstate-prod-333333333333", key: "env/prod/terraform.tfstate", lockTable: "tfstate-lock-prod" },
+  network: {
+    cidr: "10.30.0.0/16",
+    subnetPrefixLength: 20,
+    azCount: 3,
+    natGateways: 3,
+    flowLogRetentionDays: 365,
+    adminCidrs: ["203.0.113.0/28"],
+  },
+  app: {
+    instanceType: "m6i.large",
+    allowedInstanceTypes: ["m6i.large", "m6i.xlarge", "m6i.2xlarge"],
+    imageId: RELEASE.imageId,
+    minSize: 2,
+    desiredCapacity: 4,
+    maxSize: 20,
+    scaling: { targetCpuPercent: 50 },
+    port: 8080,
+    healthCheckPath: "/healthz",
+    targetGroups: [
+      { name: "blue", weight: 100 },
+      { name: "green", weight: 0 },
+    ],
+  },
+  database: {
+    engineVersion: RELEASE.postgresVersion,
+    instanceClass: "db.r6g.large",
+    memoryGib: 16,
+    minMemoryGib: 16,
+    allocatedStorageGb: 500,
+    multiAz: true,
+    backupRetentionDays: 30,
+    deletionProtection: true,
+    finalSnapshot: true,
+    connectionLogging: true,
+    auditLogging: true,
+  },
+  cache: { nodeType: "cache.r6g.large", engineVersion: RELEASE.redisVersion, replicas: 2, automaticFailover: true },
+  logs: { retentionDays: 730, coldStorageAfterDays: 90 },
+  edge: { priceClass: "PriceClass_100", rateLimitPer5Min: 2000 },
+  alarms: { severity: "page", availabilityPercent: 99.9, latencyP99Ms: 200, errorRatePercent: 0.1 },
+  budget: { monthlyUsd: 2000, alertThresholdsPercent: [50, 80, 100], notifyEmails: ["platform-oncall@example.com"] },
+  appConfig: {
+    LOG_LEVEL: "warn",
+    API_TIMEOUT: "5s",
+    DB_POOL_SIZE: "50",
+    CACHE_ENABLED: "true",
+    ENABLE_METRICS: "true",
+    ALERT_ON_ERRORS: "true",
+  },
+  featureFlags: { "new-checkout": false, "beta-search": false },
+  secrets: [
+    { name: "POSTGRES_PASSWORD", length: 32, rotationDays: 30 },
+    { name: "API_KEY", length: 32, rotationDays: 90 },
+    { name: "JWT_SECRET", length: 48, rotationDays: 180 },
+  ],
+  dnsZone: "prod.internal.example.com",
+  delivery: { promotesFrom: "staging", requireApproval: true, fourEyes: true, autoApply: false, planTtlHours: 24 },
+  tags: { "cost-center": "platform", "data-classification": "customer" },
+};

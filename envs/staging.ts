@@ -1,0 +1,65 @@
+import { RELEASE } from "./release";
+import type { EnvConfig } from "./schema";
+
+/** Staging: production-like at smaller scale; gets only what dev applied. */
+export const staging: EnvConfig = {
+  name: "staging",
+  account: { id: "222222222222", deployRoleName: "terraform-deploy" },
+  region: "us-east-1",
+  stateBackend: {
+    bucket: "tfstate-staging-222222222222",
+    key: "env/staging/terraform.tfstate",
+    lockTable: "tfstate-lock-staging",
+  },
+  network: {
+    cidr: "10.20.0.0/16",
+    subnetPrefixLength: 20,
+    azCount: 2,
+    natGateways: 1,
+    flowLogRetentionDays: 30,
+    adminCidrs: ["198.51.100.0/24"],
+  },
+  app: {
+    instanceType: "t3.medium",
+    allowedInstanceTypes: ["t3.small", "t3.medium", "t3.large"],
+    imageId: RELEASE.imageId,
+    minSize: 2,
+    desiredCapacity: 2,
+    maxSize: 3,
+    scaling: { targetCpuPercent: 60 },
+    port: 8080,
+    healthCheckPath: "/healthz",
+    targetGroups: [
+      { name: "blue", weight: 100 },
+      { name: "green", weight: 0 },
+    ],
+  },
+  database: {
+    engineVersion: RELEASE.postgresVersion,
+    instanceClass: "db.t3.medium",
+    memoryGib: 4,
+    minMemoryGib: 4,
+    allocatedStorageGb: 100,
+    multiAz: true,
+    backupRetentionDays: 7,
+    deletionProtection: false,
+    finalSnapshot: true,
+    connectionLogging: true,
+    auditLogging: false,
+  },
+  cache: { nodeType: "cache.t3.small", engineVersion: RELEASE.redisVersion, replicas: 1, automaticFailover: true },
+  logs: { retentionDays: 30, coldStorageAfterDays: null },
+  edge: null,
+  alarms: { severity: "notify", availabilityPercent: 99.9, latencyP99Ms: 200, errorRatePercent: 0.1 },
+  budget: { monthlyUsd: 500, alertThresholdsPercent: [80, 100], notifyEmails: ["platform-staging@example.com"] },
+  appConfig: { LOG_LEVEL: "info", API_TIMEOUT: "10s", DB_POOL_SIZE: "20", CACHE_ENABLED: "true" },
+  featureFlags: { "new-checkout": true, "beta-search": false },
+  secrets: [
+    { name: "POSTGRES_PASSWORD", length: 32, rotationDays: null },
+    { name: "JWT_SECRET", length: 48, rotationDays: null },
+    { name: "API_KEY", length: 32, rotationDays: null },
+  ],
+  dnsZone: "staging.internal.example.com",
+  delivery: { promotesFrom: "dev", requireApproval: false, fourEyes: false, autoApply: false, planTtlHours: 24 },
+  tags: { "cost-center": "platform", "data-classification": "anonymized" },
+};

@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+// One idempotent setup for a fresh clone: node modules, the random provider built into the project's
+// own mirror, the project's terraform CLI config, moto in the project's venv, checks of terraform and
+// the AWS provider mirror, and the compiled TypeScript. Node built-ins only: it runs before
+// node_modules exists.
+//
+//   node scripts/setup.mjs              do (or check) every step, print each
+//   node scripts/setup.mjs --if-needed  the same, silent about steps already done (npm test/start)
+//   node scripts/setup.mjs --quiet      print nothing unless something fails
+//
+// Overrides: TERRAFORM_BINARY_NAME (terraform), TF_AWS_MIRROR (/opt/tf-plugins), GO (go),
+// PYTHON (python3). Every failure names what was missing, where it looked, and the variable.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const LOCAL = join(ROOT, ".local");
+const TOOLCHAIN = JSON.parse(readFileSync(join(ROOT, "scripts", "toolchain.json"), "utf8"));
+const args = new Set(process.argv.slice(2));
+const quiet = args.has("--quiet");
+const onlyChanges = args.has("--if-needed");
+const started = Date.now();
+
+const osArch = `${process.platform}_${{ x64: "amd64", arm64: "arm64" }[process.arch] ?? process.arch}`;
+
+export const paths = {
+  localDir: LOCAL,
+  cliConfig: join(LOCAL, "terraformrc"),
+  randomMirror: join(LOCAL, "tf-mirror"),
+  venv: join(LOCAL, "venv"),
+  awsMirror: process.env.TF_AWS_MIRROR || "/opt/tf-plugins",
+};
+
+class SetupError extends Error {}
+
+function log(line) {
+  if (!quiet) process.stdout.write(`${line}\n`);
+}
+function done(step, detail) {
+  if (!quiet) process.stdout.write(`  ok   ${step.padEnd(22)} ${detail}\n`);
+}
+function skipped(step, detail) {
+  if (!quiet && !onlyChanges) process.stdout.write(`  --   ${step.padEnd(22)} ${detail}\n`);
+}
+
+function run(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { cwd: ROOT, encoding: "utf8", stdio: opts.stdio ?? "pipe", env: { ...process.env, ...opts.env } });
+  if (r.error && r.error.code === "ENOENT") return { missing: true, status: 127, stdout: "", stderr: "" };
+  return { missing: false, status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+function sha256File(file) {
+  return createHash("sha256").update(readFileSync(file)).digest("hex");
+}
+
+// ------------------------------------------------------------------------------------------------
+function nodeModules() {
+  const lock = join(ROOT, "package-lock.json");
+  const stamp = join(ROOT, "node_modules", ".setup-lock-sha256");
+  const want = existsSync(lock) ? sha256File(lock) : "no-lock";
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === want) return skipped("node modules", "up to date with package-lock.json");
+  log("  ..   node modules           npm ci (first run: about 1-2 min)");
+  const r = run("npm", existsSync(lock) ? ["ci", "--no-audit", "--no-fund"] : ["install", "--no-audit", "--no-fund"], {
+    stdio: quiet ? "pipe" : ["ignore", "ignore", "inherit"],
+  });
+  if (r.missing) throw new SetupError("npm not found on PATH: install Node.js 20+ with npm");
+  if (r.status !== 0) throw new SetupError(`npm ci failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  writeFileSync(stamp, want);
+  done("node modules", "installed from package-lock.json");
+}
+
+function terraform() {
+  const bin = process.env.TERRAFORM_BINARY_NAME || "terraform";
+  const r = run(bin, ["version", "-json"], { env: { CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: paths.cliConfig } });
+  if (r.missing) {
+    throw new SetupError(
+      `terraform not found: looked for "${bin}" on PATH (${process.env.PATH}); install terraform >= ${TOOLCHAIN.terraform.minimumVersion} or set TERRAFORM_BINARY_NAME to its name or path`,
+    );
+  }
+  let version;
+  try {
+    version = JSON.parse(r.stdout).terraform_version;
+  } catch {
+    version = (r.stdout.match(/v(\d+\.\d+\.\d+)/) ?? [])[1];
+  }
+  if (!version) throw new SetupError(`"${bin} version" printed no version (exit ${r.status}): ${r.stderr.trim()}`);
+  const [a, b] = version.split(".").map(Number);
+  const [ma, mb] = TOOLCHAIN.terraform.minimumVersion.split(".").map(Number);
+  if (a < ma || (a === ma && b < mb)) {
+    throw new SetupError(`terraform ${version} is too old: expected >= ${TOOLCHAIN.terraform.minimumVersion} (binary "${bin}", set TERRAFORM_BINARY_NAME to another)`);
+  }
+  skipped("terraform", `${bin} ${version}`);
+}
+
+function providerDir(mirror, p) {
+  return join(mirror, p.source, p.version, osArch);
+}
+function providerBinary(mirror, name, p) {
+  return join(providerDir(mirror, p), `terraform-provider-${name}_v${p.version}_x5`);
+}
+
+function awsMirror() {
+  const p = TOOLCHAIN.providers.aws;
+  const file = providerBinary(paths.awsMirror, "aws", p);
+  if (!existsSync(file)) {
+    throw new SetupError(
+      `AWS provider ${p.version} not found: looked for ${file}; put the provider mirror there or set TF_AWS_MIRROR to a mirror folder holding ${p.source}/${p.version}/${osArch}/`,
+    );
+  }
+  skipped("aws provider mirror", providerDir(paths.awsMirror, p));
+}
+
+function randomProvider() {
+  const p = TOOLCHAIN.providers.random;
+  const file = providerBinary(paths.randomMirror, "random", p);
+  if (existsSync(file)) return skipped("random provider", `${p.version} in ${providerDir(paths.randomMirror, p)}`);
+  const goBin = process.env.GO || "go";
+  const tmp = join(LOCAL, "gobuild");
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  log(`  ..   random provider        building ${p.version} from the Go module proxy (about 1 min)`);
+  const r = run(goBin, ["install", "-ldflags=-s -w", `${p.goModule}@${p.goVersion}`], { env: { GOBIN: tmp } });
+  if (r.missing) {
+    throw new SetupError(`go not found: looked for "${goBin}" on PATH to build the random provider ${p.version}; install Go or set GO to its path`);
+  }
+  if (r.status !== 0) {
+    throw new SetupError(`building the random provider failed (go install ${p.goModule}@${p.goVersion}, exit ${r.status}): ${r.stderr.trim().split("\n").slice(-5).join(" | ")}`);
+  }
+  const built = readdirSync(tmp).find((f) => f.startsWith("terraform-provider-random"));
+  if (!built) throw new SetupError(`go install succeeded but left no terraform-provider-random binary in ${tmp}`);
+  mkdirSync(dirname(file), { recursive: true });
+  renameSync(join(tmp, built), file);
+  chmodSync(file, 0o755);
+  rmSync(tmp, { recursive: true, force: true });
+  done("random provider", `built into ${file}`);
+}
+
+function cliConfig() {
+  const aws = TOOLCHAIN.providers.aws;
+  const random = TOOLCHAIN.providers.random;
+  const text = `# Written by scripts/setup.mjs: every terraform call of the project uses this file (TF_CLI_CONFIG_FILE).
+provider_installation {
+  filesystem_mirror {
+    path    = ${JSON.stringify(paths.awsMirror)}
+    include = [${JSON.stringify(aws.source)}]
+  }
+  filesystem_mirror {
+    path    = ${JSON.stringify(paths.randomMirror)}
+    include = [${JSON.stringify(random.source)}]
+  }
+}
+`;
+  if (existsSync(paths.cliConfig) && readFileSync(paths.cliConfig, "utf8") === text) return skipped("terraform CLI config", paths.cliConfig);
+  writeFileSync(paths.cliConfig, text);
+  done("terraform CLI config", paths.cliConfig);
+}
+
+function moto() {
+  const py = join(paths.venv, "bin", "python");
+  const stamp = join(paths.venv, ".setup-moto");
+  const want = TOOLCHAIN.moto.requirement;
+  if (existsSync(py) && existsSync(stamp) && readFileSync(stamp, "utf8") === want) return skipped("moto", `${want} in ${paths.venv}`);
+  const python = process.env.PYTHON || "python3";
+  if (!existsSync(py)) {
+    const r = run(python, ["-m", "venv", paths.venv]);
+    if (r.missing) throw new SetupError(`python not found: looked for "${python}" on PATH to create ${paths.venv}; install Python 3.9+ or set PYTHON`);
+    if (r.status !== 0) throw new SetupError(`"${python} -m venv ${paths.venv}" failed (exit ${r.status}): ${r.stderr.trim()}`);
+  }
+  log(`  ..   moto                   pip install ${want} (about 45 s)`);
+  const r = run(py, ["-m", "pip", "install", "--quiet", want]);
+  if (r.status !== 0) throw new SetupError(`pip install ${want} into ${paths.venv} failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  const check = run(py, ["-c", "import moto; print(moto.__version__)"]);
+  if (check.stdout.trim() !== TOOLCHAIN.moto.version) {
+    throw new SetupError(`moto in ${paths.venv} is "${check.stdout.trim()}", expected ${TOOLCHAIN.moto.version}`);
+  }
+  writeFileSync(stamp, want);
+  done("moto", `${want} in ${paths.venv}`);
+}
+
+const SOURCE_ROOTS = ["main.ts", "envs", "constructs", "stacks", "scripts", "tsconfig.json", "package-lock.json"];
+function newestMtime(p) {
+  if (!existsSync(p)) return 0;
+  const s = statSync(p);
+  if (!s.isDirectory()) return /\.(ts|json)$/.test(p) ? s.mtimeMs : 0;
+  return readdirSync(p).reduce((m, f) => Math.max(m, newestMtime(join(p, f))), 0);
+}
+
+function build() {
+  const stamp = join(ROOT, "dist", ".build-stamp");
+  const newest = SOURCE_ROOTS.reduce((m, f) => Math.max(m, newestMtime(join(ROOT, f))), 0);
+  if (existsSync(stamp) && statSync(stamp).mtimeMs >= newest) return skipped("typescript build", "dist/ is newer than every source");
+  const r = run(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"]);
+  if (r.status !== 0) throw new SetupError(`TypeScript build failed (tsc -p tsconfig.json, exit ${r.status}):\n${r.stdout}${r.stderr}`);
+  mkdirSync(join(ROOT, "dist"), { recursive: true });
+  writeFileSync(stamp, new Date().toISOString());
+  done("typescript build", "dist/ compiled");
+}
+
+function main() {
+  mkdirSync(LOCAL, { recursive: true });
+  if (!onlyChanges) log(`setup (${ROOT})`);
+  const steps = [nodeModules, terraform, awsMirror, randomProvider, cliConfig, moto, build];
+  try {
+    for (const step of steps) step();
+  } catch (e) {
+    if (e instanceof SetupError) {
+      process.stderr.write(`setup failed: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  if (!onlyChanges) log(`setup complete in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
