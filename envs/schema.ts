@@ -12,10 +12,10 @@
 import { z } from "zod";
 
 /** An environment name: data, never a closed union (a fourth or an ephemeral env needs no code). */
-export const ENV_NAME_PATTERN = /^[a-z][a-z0-9-]{1,22}[a-z0-9]$/;
+export const ENV_NAME_PATTERN = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
 const IPV4_CIDR_PATTERN = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
-const envName = z.string().regex(ENV_NAME_PATTERN, "a lower-case name of 3..24 characters (a-z, 0-9, -)");
+const envName = z.string().regex(ENV_NAME_PATTERN, "a lower-case name of 2..24 characters (a-z, 0-9, -)");
 const cidr = z.string().regex(IPV4_CIDR_PATTERN, "an IPv4 CIDR such as 10.10.0.0/16");
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();

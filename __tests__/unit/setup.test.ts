@@ -1,0 +1,44 @@
+/**
+ * The one setup command: a second run changes nothing and is fast, and a missing piece fails with
+ * what was missing, where it looked and which variable overrides it. Runs the real script.
+ */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
+
+function setup(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [join(PROJECT_ROOT, "scripts", "setup.mjs"), ...args], {
+    cwd: PROJECT_ROOT,
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+  });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+describe("scripts/setup.mjs", () => {
+  it("does nothing on a second run: every step reports itself already done", () => {
+    expect(setup(["--if-needed", "--quiet"]).status).toBe(0); // brings the build up to date
+    const r = setup([]);
+    expect(r.status).toBe(0);
+    for (const step of ["node modules", "terraform", "aws provider mirror", "random provider", "terraform CLI config", "moto", "typescript build"]) {
+      expect(r.out).toMatch(new RegExp(`--\\s+${step}\\s`));
+    }
+    expect(r.out).not.toMatch(/^\s+ok\s/m);
+  });
+
+  it("names the mirror path it looked at and TF_AWS_MIRROR when the AWS provider is missing", () => {
+    const r = setup(["--if-needed"], { TF_AWS_MIRROR: "/nonexistent/tf-plugins" });
+    expect(r.status).toBe(1);
+    expect(r.out).toContain(
+      "setup failed: AWS provider 5.100.0 not found: looked for /nonexistent/tf-plugins/registry.terraform.io/hashicorp/aws/5.100.0/",
+    );
+    expect(r.out).toContain("set TF_AWS_MIRROR");
+  });
+
+  it("names the binary it looked for and TERRAFORM_BINARY_NAME when terraform is missing", () => {
+    const r = setup(["--if-needed"], { TERRAFORM_BINARY_NAME: "terraform-not-installed" });
+    expect(r.status).toBe(1);
+    expect(r.out).toContain('setup failed: terraform not found: looked for "terraform-not-installed" on PATH');
+    expect(r.out).toContain("set TERRAFORM_BINARY_NAME");
+  });
+});
