@@ -1,0 +1,143 @@
+/**
+ * POLICY-PLAINTEXT-SECRET: no secret value in a plain attribute. Three shapes are refused:
+ *   1. a planned value under a secret-looking key (password, secret, token, api_key, private_key,
+ *      credentials, passphrase; not *_arn, *_id, *_name, *_length ...) that is a literal string
+ *      and not marked sensitive: it is printed in plan output and readable in the summary;
+ *   2. a literal string in the configuration for a secret-looking attribute (secret_string,
+ *      password, auth_token ...), sensitive or not: it is in the repository, and in the plan file;
+ *   3. an aws_ssm_parameter whose name ends in a secret-looking segment (/prod/app/DB_PASSWORD) and
+ *      whose type is not SecureString.
+ * Findings never contain the value, only its length.
+ */
+import { afterOf, configAddress, configResources, isObject, isSensitive, isUnknown, resultingResources } from "../plan";
+import type { CheckResult, PolicyContext, PolicyRule, ResourceChange, Violation } from "../types";
+
+const SECRET_WORDS = new Set(["password", "passwd", "secret", "token", "apikey", "credential", "credentials", "passphrase"]);
+const SECRET_PAIRS = [
+  ["api", "key"],
+  ["private", "key"],
+  ["access", "key"],
+  ["secret", "key"],
+];
+/** Last words that name metadata about a secret, never the secret itself. */
+const METADATA_WORDS = new Set([
+  "arn", "arns", "id", "ids", "name", "names", "length", "status", "type", "version", "versions", "stage", "stages",
+  "path", "enabled", "rotation", "ttl", "validity", "units", "days", "count", "policy", "required", "kms", "prefix", "url", "algorithm", "strategy", "mode", "format",
+]);
+
+/** Splits `DB_PASSWORD`, `api-key`, `masterUserPassword` into lower-case words. */
+function words(key: string): string[] {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+}
+
+/** True for keys that name a secret value (password, auth_token, API_KEY), false for secret_arn, password_length. */
+export function looksSecret(key: string): boolean {
+  const w = words(key);
+  if (w.length === 0 || METADATA_WORDS.has(w[w.length - 1])) return false;
+  if (w.some((x) => SECRET_WORDS.has(x))) return true;
+  return SECRET_PAIRS.some(([a, b]) => w.some((x, i) => x === a && w[i + 1] === b));
+}
+
+const describeLiteral = (s: string) => `a literal string of ${s.length} characters`;
+
+function check(ctx: PolicyContext): CheckResult {
+  const config = configResources(ctx.plan);
+  const violations: Violation[] = [];
+  const resources = resultingResources(ctx.plan);
+  if (resources.length === 0) return { status: "not-applicable" };
+
+  for (const rc of resources) {
+    // 1. Planned values.
+    const visit = (v: unknown, path: (string | number)[], secretKey: boolean) => {
+      if (typeof v === "string") {
+        if (secretKey && v !== "" && !isSensitive(rc, path) && !isUnknown(rc, path)) {
+          violations.push({
+            address: rc.address,
+            attribute: attributePath(path),
+            expected: "a sensitive or generated value (Secrets Manager, random_password, a sensitive variable)",
+            found: `${describeLiteral(v)}, not marked sensitive`,
+          });
+        }
+      } else if (Array.isArray(v)) {
+        v.forEach((x, i) => visit(x, [...path, i], secretKey));
+      } else if (isObject(v)) {
+        if (isSensitive(rc, path)) return;
+        for (const [k, x] of Object.entries(v)) visit(x, [...path, k], looksSecret(k));
+      }
+    };
+    visit(afterOf(rc), [], false);
+
+    // 2. Literals in the configuration.
+    const expressions = config.get(configAddress(rc))?.expressions;
+    if (expressions) visitConfig(rc, expressions, [], violations);
+
+    // 3. Parameters named like a secret but stored in plain text.
+    if (rc.type === "aws_ssm_parameter") {
+      const { name, type } = afterOf(rc);
+      const last = typeof name === "string" ? (name.split("/").pop() ?? "") : "";
+      if (looksSecret(last) && type !== "SecureString" && !isUnknown(rc, ["type"])) {
+        violations.push({
+          address: rc.address,
+          attribute: "type",
+          expected: `"SecureString" for a parameter named like a secret (${name})`,
+          found: JSON.stringify(type),
+        });
+      }
+    }
+  }
+  return violations.length ? { status: "fail", violations } : { status: "pass" };
+}
+
+function attributePath(path: readonly (string | number)[]): string {
+  return path.reduce<string>((s, p) => (typeof p === "number" ? `${s}[${p}]` : s ? `${s}.${p}` : p), "");
+}
+
+/** Walks configuration expressions; nested blocks are lists of expression maps. */
+function visitConfig(rc: ResourceChange, node: unknown, path: (string | number)[], out: Violation[]): void {
+  if (Array.isArray(node)) return node.forEach((x, i) => visitConfig(rc, x, [...path, i], out));
+  if (!isObject(node)) return;
+  for (const [key, expr] of Object.entries(node)) {
+    if (!isObject(expr) && !Array.isArray(expr)) continue;
+    if (isObject(expr) && "constant_value" in expr) {
+      literalSecrets(rc, expr.constant_value, [...path, key], looksSecret(key), out);
+    } else if (isObject(expr) && "references" in expr) {
+      continue;
+    } else {
+      visitConfig(rc, expr, [...path, key], out);
+    }
+  }
+}
+
+function literalSecrets(rc: ResourceChange, v: unknown, path: (string | number)[], secretKey: boolean, out: Violation[]): void {
+  if (typeof v === "string") {
+    if (secretKey && v !== "") {
+      out.push({
+        address: rc.address,
+        attribute: `configuration: ${attributePath(path)}`,
+        expected: "a reference to a generated or stored secret (random_password, Secrets Manager), never a literal",
+        found: describeLiteral(v),
+      });
+    }
+  } else if (Array.isArray(v)) {
+    v.forEach((x, i) => literalSecrets(rc, x, [...path, i], secretKey, out));
+  } else if (isObject(v)) {
+    for (const [k, x] of Object.entries(v)) literalSecrets(rc, x, [...path, k], looksSecret(k), out);
+  }
+}
+
+export const plaintextSecret: PolicyRule = {
+  id: "POLICY-PLAINTEXT-SECRET",
+  level: "error",
+  info: "No secret value in plain text: secret-looking attributes are sensitive or generated, never literals in code, and secret-named SSM parameters are SecureString.",
+  explanation:
+    "A literal secret is in git history forever and in every plan file; a non-sensitive one is also printed in plan output, " +
+    "CI logs and the review summary. Secrets are generated (random_password) or stored (Secrets Manager) and only referenced.",
+  fix:
+    "Generate the value with random_password and store it in Secrets Manager (secret_string = a reference), mark variables sensitive, " +
+    "and keep secrets out of appConfig (plain SSM parameters): add them to the env's `secrets` list instead.",
+  check,
+};
