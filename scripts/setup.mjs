@@ -8,7 +8,8 @@
 //   node scripts/setup.mjs --if-needed  the same, silent about steps already done (npm test/start)
 //   node scripts/setup.mjs --quiet      print nothing unless something fails
 //
-// Overrides: TERRAFORM_BINARY_NAME (terraform), TF_AWS_MIRROR (/opt/tf-plugins), GO (go),
+// Overrides: TERRAFORM_BINARY_NAME (terraform), TF_AWS_MIRROR (/opt/tf-plugins), GO (go: the random provider
+// and actionlint are built with it),
 // PYTHON (python3). Every failure names what was missing, where it looked, and the variable.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -180,6 +181,27 @@ function moto() {
   done("moto", `${want} in ${paths.venv}`);
 }
 
+function actionlint() {
+  const t = TOOLCHAIN.actionlint;
+  const bin = join(LOCAL, "bin", "actionlint");
+  if (existsSync(bin)) {
+    const have = run(bin, ["-version"]).stdout.split("\n")[0].trim();
+    if (have === t.version) return skipped("actionlint", `${t.version} in ${bin}`);
+  }
+  const goBin = process.env.GO || "go";
+  log(`  ..   actionlint             building ${t.version} from the Go module proxy (about 1 min)`);
+  const r = run(goBin, ["install", "-ldflags=-s -w", `${t.goModule}@${t.version}`], { env: { GOBIN: dirname(bin) } });
+  if (r.missing) {
+    throw new SetupError(`go not found: looked for "${goBin}" on PATH to build actionlint ${t.version} (the workflow linter of the tests); install Go or set GO to its path`);
+  }
+  if (r.status !== 0) {
+    throw new SetupError(`building actionlint failed (go install ${t.goModule}@${t.version}, exit ${r.status}): ${r.stderr.trim().split("\n").slice(-5).join(" | ")}`);
+  }
+  const built = run(bin, ["-version"]).stdout.split("\n")[0].trim();
+  if (built !== t.version) throw new SetupError(`go install left ${bin} reporting version "${built}", expected ${t.version}`);
+  done("actionlint", `built into ${bin}`);
+}
+
 const SOURCE_ROOTS = ["main.ts", "envs", "constructs", "stacks", "scripts", "tsconfig.json", "package-lock.json"];
 function newestMtime(p) {
   if (!existsSync(p)) return 0;
@@ -202,7 +224,7 @@ function build() {
 function main() {
   mkdirSync(LOCAL, { recursive: true });
   if (!onlyChanges) log(`setup (${ROOT})`);
-  const steps = [nodeModules, terraform, awsMirror, randomProvider, cliConfig, moto, build];
+  const steps = [nodeModules, terraform, awsMirror, randomProvider, cliConfig, moto, actionlint, build];
   try {
     for (const step of steps) step();
   } catch (e) {
