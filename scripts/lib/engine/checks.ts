@@ -1,0 +1,263 @@
+/**
+ * The checks, as a registry of data: `{ id, info, explanation, check }`. A check is a pure function
+ * of a context and returns pass, not-applicable or fail (expected / found). The decisions in
+ * decisions.ts run fixed lists of them in order; a check that throws is a refusal (fail closed).
+ */
+import { sha256 } from "./hash";
+import type { ApplyFacts, ApproveFacts, BundleFacts, EnvFacts, LedgerEntry, PlanFacts, ReviewFacts } from "./facts";
+import { fixFor, ruleFor, type RuleId } from "./rules";
+import { appliedSchema, approvalSchema, parseWith, type Approval, type Manifest } from "./schemas";
+
+export type CheckResult =
+  | { readonly status: "pass" }
+  | { readonly status: "not-applicable" }
+  | { readonly status: "fail"; readonly expected: string; readonly found: string; readonly fix?: string };
+
+export interface Check<C> {
+  readonly id: RuleId;
+  readonly info: string;
+  readonly explanation: string;
+  readonly check: (ctx: C) => CheckResult;
+}
+
+/** A bundle whose manifest parsed: the facts plus the manifest and the hash of its bytes. */
+export interface BundleContext<F extends BundleFacts = BundleFacts> {
+  readonly facts: F;
+  readonly manifest: Manifest;
+  readonly manifestSha256: string;
+}
+
+export const PASS: CheckResult = { status: "pass" };
+export const NOT_APPLICABLE: CheckResult = { status: "not-applicable" };
+export const fail = (expected: string, found: string, fix?: string): CheckResult => ({ status: "fail", expected, found, fix });
+
+function defineCheck<C>(id: RuleId, check: (ctx: C) => CheckResult): Check<C> {
+  const rule = ruleFor(id);
+  return { id, info: rule.info, explanation: rule.explanation, check };
+}
+
+const sameName = (a: string, b: string): boolean => a.trim().toLowerCase() === b.trim().toLowerCase();
+const short = (hash: string | null): string => (hash === null ? "(none)" : hash);
+
+/** The approval, parsed; null when the bundle has none; throws when it is malformed. */
+function approvalOf(facts: BundleFacts): Approval | null {
+  if (facts.approvalText === null) return null;
+  const parsed = parseWith(approvalSchema, facts.approvalText);
+  if (!parsed.ok) throw new Error(`approval.json is invalid: ${parsed.reason}`);
+  return parsed.value;
+}
+
+/** Whether a commit is among the previous env's successful applies (or the env is not gated). */
+export function gateOpen(env: EnvFacts, commit: string, applies: readonly LedgerEntry[]): boolean {
+  return env.delivery.promotesFrom === null || applies.some((a) => a.env === env.delivery.promotesFrom && a.commit === commit);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bundle integrity and identity
+// ---------------------------------------------------------------------------------------------
+
+export const bundleEnvMatches = defineCheck<BundleContext>("BUNDLE-ENV-MISMATCH", ({ facts, manifest }) =>
+  manifest.env === facts.env.name && manifest.stack === facts.env.name
+    ? PASS
+    : fail(`a bundle for env "${facts.env.name}"`, `a bundle for env "${manifest.env}" (stack "${manifest.stack}")`),
+);
+
+export const planFilePresent = defineCheck<BundleContext>("PLAN-FILE-MISSING", ({ facts }) =>
+  facts.planFileSha256 !== null ? PASS : fail("plan.tfplan in the bundle", "no plan file"),
+);
+
+export const planHashMatchesManifest = defineCheck<BundleContext>("PLAN-HASH-MISMATCH", ({ facts, manifest }) =>
+  facts.planFileSha256 === manifest.plan.sha256
+    ? PASS
+    : fail(`plan file SHA-256 ${manifest.plan.sha256} (manifest)`, `${short(facts.planFileSha256)} (file on disk)`),
+);
+
+export const summaryIntact = defineCheck<BundleContext<ReviewFacts>>("SUMMARY-HASH-MISMATCH", ({ facts, manifest }) =>
+  facts.summaryFileSha256 === manifest.summarySha256
+    ? PASS
+    : fail(`summary.txt SHA-256 ${manifest.summarySha256} (manifest)`, `${short(facts.summaryFileSha256)} (file on disk)`),
+);
+
+export const notAlreadyApplied = defineCheck<BundleContext>("BUNDLE-ALREADY-APPLIED", ({ facts }) => {
+  if (facts.appliedText === null) return PASS;
+  const parsed = parseWith(appliedSchema, facts.appliedText);
+  const found = parsed.ok
+    ? `applied.json: ${parsed.value.status} by ${parsed.value.appliedBy} at ${parsed.value.startedAt}`
+    : `an unreadable applied.json (${parsed.reason})`;
+  return fail("a bundle never applied", found);
+});
+
+export const notExpired = defineCheck<BundleContext>("BUNDLE-EXPIRED", ({ facts, manifest }) =>
+  facts.now.getTime() < Date.parse(manifest.expiresAt)
+    ? PASS
+    : fail(`now (${facts.now.toISOString()}) before ${manifest.expiresAt}`, `expired at ${manifest.expiresAt}`),
+);
+
+export const backendMatches = defineCheck<BundleContext>("BUNDLE-BACKEND-MISMATCH", ({ facts, manifest }) => {
+  const want = facts.env.stateBackend;
+  const got = manifest.backend;
+  const ok = got.type === "s3" && got.bucket === want.bucket && got.key === want.key && got.lockTable === want.lockTable;
+  return ok
+    ? PASS
+    : fail(
+        `s3 backend ${want.bucket}/${want.key} (lock table ${want.lockTable})`,
+        `${got.type} backend ${got.bucket ?? "-"}/${got.key ?? "-"} (lock table ${got.lockTable ?? "-"})`,
+      );
+});
+
+export const accountMatches = defineCheck<BundleContext>("BUNDLE-ACCOUNT-MISMATCH", ({ facts, manifest }) =>
+  manifest.account === facts.env.accountId ? PASS : fail(`account ${facts.env.accountId}`, `account ${manifest.account}`),
+);
+
+// ---------------------------------------------------------------------------------------------
+// Checkout: the code and working directory the plan came from
+// ---------------------------------------------------------------------------------------------
+
+export const checkoutCommitMatches = defineCheck<BundleContext<ApplyFacts>>("CHECKOUT-COMMIT-MISMATCH", ({ facts, manifest }) =>
+  facts.checkout.commit === manifest.git.commit
+    ? PASS
+    : fail(`checkout at ${manifest.git.commit} (the bundle's commit)`, `checkout at ${facts.checkout.commit}`),
+);
+
+export const synthDigestMatches = defineCheck<BundleContext<ApplyFacts>>("SYNTH-DIGEST-MISMATCH", ({ facts, manifest }) =>
+  facts.checkout.synthSha256 === manifest.synth.sha256
+    ? PASS
+    : fail(`${manifest.synth.file} SHA-256 ${manifest.synth.sha256}`, short(facts.checkout.synthSha256)),
+);
+
+export const lockFileMatches = defineCheck<BundleContext<ApplyFacts>>("LOCK-FILE-MISMATCH", ({ facts, manifest }) =>
+  facts.checkout.lockFileSha256 === manifest.lockFile.sha256
+    ? PASS
+    : fail(`.terraform.lock.hcl SHA-256 ${short(manifest.lockFile.sha256)}`, short(facts.checkout.lockFileSha256)),
+);
+
+// ---------------------------------------------------------------------------------------------
+// Approval
+// ---------------------------------------------------------------------------------------------
+
+export const approvalReadable = defineCheck<BundleContext>("APPROVAL-INVALID", ({ facts }) => {
+  if (facts.approvalText === null) return NOT_APPLICABLE;
+  const parsed = parseWith(approvalSchema, facts.approvalText);
+  return parsed.ok ? PASS : fail("an approval.json matching the approval schema", parsed.reason);
+});
+
+export const approvalPresent = defineCheck<BundleContext>("APPROVAL-MISSING", ({ facts }) => {
+  if (!facts.env.delivery.requireApproval) return NOT_APPLICABLE;
+  return facts.approvalText !== null ? PASS : fail(`an approval (env "${facts.env.name}" requires one)`, "no approval.json");
+});
+
+/** An approval on disk must be for this bundle's plan hash: checked whenever one exists, required or not. */
+export const approvalMatchesPlan = defineCheck<BundleContext>("APPROVAL-HASH-MISMATCH", ({ facts, manifest }) => {
+  const approval = approvalOf(facts);
+  if (approval === null) return NOT_APPLICABLE;
+  if (approval.env !== manifest.env || approval.bundleId !== manifest.id) {
+    return fail(`an approval of bundle ${manifest.env}/${manifest.id}`, `an approval of bundle ${approval.env}/${approval.bundleId}`);
+  }
+  return approval.planSha256 === manifest.plan.sha256
+    ? PASS
+    : fail(`approved plan SHA-256 ${manifest.plan.sha256}`, `approval for ${approval.planSha256}`);
+});
+
+export const approvalMatchesManifest = defineCheck<BundleContext>("MANIFEST-HASH-MISMATCH", ({ facts, manifestSha256 }) => {
+  const approval = approvalOf(facts);
+  if (approval === null) return NOT_APPLICABLE;
+  return approval.manifestSha256 === manifestSha256
+    ? PASS
+    : fail(`manifest.json SHA-256 ${approval.manifestSha256} (as approved)`, `${manifestSha256} (on disk)`);
+});
+
+/** At apply: the approval on disk was given by someone other than the plan's author. */
+export const fourEyesOnApply = defineCheck<BundleContext>("FOUR-EYES", ({ facts, manifest }) => {
+  if (!facts.env.delivery.fourEyes) return NOT_APPLICABLE;
+  const approval = approvalOf(facts);
+  if (approval === null) return fail(`an approval by someone other than ${manifest.createdBy}`, "no approval");
+  return sameName(approval.approvedBy, manifest.createdBy)
+    ? fail(`an approver other than the plan's author ${manifest.createdBy}`, `approved by ${approval.approvedBy}`)
+    : PASS;
+});
+
+/** At approve: the given hash is the bundle's. */
+export const givenHashMatches = defineCheck<BundleContext<ApproveFacts>>("APPROVAL-HASH-MISMATCH", ({ facts, manifest }) =>
+  facts.givenSha256.trim().toLowerCase() === manifest.plan.sha256
+    ? PASS
+    : fail(`--sha256 ${manifest.plan.sha256} (the bundle's plan)`, `--sha256 ${facts.givenSha256}`,
+        `run \`promote review ${facts.env.name} ${manifest.id}\` and approve the SHA-256 it prints`),
+);
+
+export const notYetApproved = defineCheck<BundleContext<ApproveFacts>>("APPROVAL-EXISTS", ({ facts }) => {
+  if (facts.approvalText === null) return PASS;
+  const parsed = parseWith(approvalSchema, facts.approvalText);
+  return fail("a bundle without approval", parsed.ok ? `approved by ${parsed.value.approvedBy} at ${parsed.value.approvedAt}` : "an unreadable approval.json");
+});
+
+export const fourEyesOnApprove = defineCheck<BundleContext<ApproveFacts>>("FOUR-EYES", ({ facts, manifest }) => {
+  if (!facts.env.delivery.fourEyes) return NOT_APPLICABLE;
+  return sameName(facts.approver, manifest.createdBy)
+    ? fail(`an approver other than the plan's author ${manifest.createdBy}`, `approver ${facts.approver}`)
+    : PASS;
+});
+
+// ---------------------------------------------------------------------------------------------
+// Promotion and state
+// ---------------------------------------------------------------------------------------------
+
+/** At apply: the bundle's commit was applied by the previous env (the gate held at plan time too). */
+export const bundleCommitPromoted = defineCheck<BundleContext<ApplyFacts>>("PROMOTION-GATE", ({ facts, manifest }) => {
+  const from = facts.env.delivery.promotesFrom;
+  if (from === null) return NOT_APPLICABLE;
+  return gateOpen(facts.env, manifest.git.commit, facts.previousEnvApplies)
+    ? PASS
+    : fail(`commit ${manifest.git.commit} applied successfully in "${from}"`, describeApplies(from, facts.previousEnvApplies));
+});
+
+export const stateUnchanged = defineCheck<BundleContext<ApplyFacts>>("PLAN-STALE", ({ facts, manifest }) => {
+  if (facts.stateNow === undefined) return NOT_APPLICABLE;
+  const was = manifest.priorState;
+  const now = facts.stateNow;
+  const show = (s: { serial: number; lineage: string } | null) => (s === null ? "no state" : `serial ${s.serial}, lineage ${s.lineage}`);
+  const same = was === null ? now === null : now !== null && now.serial === was.serial && now.lineage === was.lineage;
+  return same ? PASS : fail(`state as planned (${show(was)})`, `state now (${show(now)})`);
+});
+
+export const checkoutPromoted = defineCheck<PlanFacts>("PROMOTION-GATE", ({ env, checkout, previousEnvApplies }) => {
+  const from = env.delivery.promotesFrom;
+  if (from === null) return NOT_APPLICABLE;
+  return gateOpen(env, checkout.commit, previousEnvApplies)
+    ? PASS
+    : fail(`commit ${checkout.commit} applied successfully in "${from}"`, describeApplies(from, previousEnvApplies),
+        `run \`promote plan ${from}\` and \`promote apply ${from}\` on this commit first, or check out a commit "${from}" applied (\`promote ledger ${from}\`)`);
+});
+
+export const checkoutClean = defineCheck<PlanFacts>("WORKTREE-DIRTY", ({ env, checkout }) => {
+  if (env.delivery.promotesFrom === null) return NOT_APPLICABLE;
+  return checkout.dirtyPaths.length === 0
+    ? PASS
+    : fail("no uncommitted changes to synth inputs", `uncommitted: ${checkout.dirtyPaths.slice(0, 5).join(", ")}${checkout.dirtyPaths.length > 5 ? ", ..." : ""}`);
+});
+
+export const autoApplyAllowed = defineCheck<{ env: EnvFacts }>("AUTO-APPLY-NOT-ALLOWED", ({ env }) =>
+  env.delivery.autoApply ? PASS : fail(`an env whose delivery.autoApply is true`, `env "${env.name}" has delivery.autoApply false`),
+);
+
+function describeApplies(env: string, applies: readonly LedgerEntry[]): string {
+  const last = applies.filter((a) => a.env === env).slice(-1)[0];
+  return last ? `"${env}" last applied ${last.commit} (${last.tag}), never this commit` : `no successful apply in "${env}" at all`;
+}
+
+/** Runs checks in order: the first failure (or throw) is the refusal. */
+export function runChecks<C>(checks: readonly Check<C>[], ctx: C, envName: string): { ok: true } | { ok: false; id: RuleId; expected: string; found: string; fix: string } {
+  for (const c of checks) {
+    let result: CheckResult;
+    try {
+      result = c.check(ctx);
+    } catch (e) {
+      return { ok: false, id: c.id, expected: "the check to complete", found: `it failed: ${(e as Error).message}`, fix: fixFor(c.id, envName) };
+    }
+    if (result.status === "fail") {
+      return { ok: false, id: c.id, expected: result.expected, found: result.found, fix: result.fix ?? fixFor(c.id, envName) };
+    }
+  }
+  return { ok: true };
+}
+
+export const manifestDigest = (text: string): string => sha256(text);

@@ -1,0 +1,82 @@
+/**
+ * The facts a decision is made on: plain data read from disk, git and terraform by the command layer,
+ * so every decision is a pure function tested without terraform.
+ */
+import type { EnvConfig } from "../../../envs/schema";
+
+/** What the decisions need of an environment's config. */
+export interface EnvFacts {
+  readonly name: string;
+  readonly accountId: string;
+  readonly stateBackend: { readonly bucket: string; readonly key: string; readonly lockTable: string };
+  readonly delivery: EnvConfig["delivery"];
+}
+
+export function envFacts(config: EnvConfig): EnvFacts {
+  return { name: config.name, accountId: config.account.id, stateBackend: config.stateBackend, delivery: config.delivery };
+}
+
+/** One successful apply recorded in the ledger (a `deployed/<env>/<stamp>` tag). */
+export interface LedgerEntry {
+  readonly env: string;
+  readonly tag: string;
+  readonly commit: string;
+  /** ISO time of the tag. */
+  readonly at: string;
+}
+
+/** A state's identity: terraform bumps serial on every write; lineage names the state's history. */
+export interface StateIdentity {
+  readonly serial: number;
+  readonly lineage: string;
+}
+
+/** What every decision over a bundle reads: the bundle's files as they are on disk now. */
+export interface BundleFacts {
+  readonly env: EnvFacts;
+  /** manifest.json's text, or null when it does not exist. */
+  readonly manifestText: string | null;
+  /** SHA-256 of the plan file's bytes now, or null when the file does not exist. */
+  readonly planFileSha256: string | null;
+  readonly approvalText: string | null;
+  readonly appliedText: string | null;
+  readonly now: Date;
+}
+
+export interface ApplyFacts extends BundleFacts {
+  readonly checkout: {
+    readonly commit: string;
+    /** SHA-256 of cdktf.out/stacks/<env>/cdk.tf.json now, or null when absent. */
+    readonly synthSha256: string | null;
+    /** SHA-256 of the working directory's .terraform.lock.hcl now, or null when absent. */
+    readonly lockFileSha256: string | null;
+  };
+  /** Successful applies of the env this one promotes from (ignored when promotesFrom is null). */
+  readonly previousEnvApplies: readonly LedgerEntry[];
+  /**
+   * The env's state right now (null: no state yet). Undefined: not read yet, the PLAN-STALE check is
+   * skipped; the command layer decides once offline, then again with the state it read.
+   */
+  readonly stateNow?: StateIdentity | null;
+}
+
+export interface ReviewFacts extends BundleFacts {
+  /** SHA-256 of summary.txt now, or null when absent. */
+  readonly summaryFileSha256: string | null;
+}
+
+export interface ApproveFacts extends ReviewFacts {
+  /** The --sha256 the approver gave. */
+  readonly givenSha256: string;
+  readonly approver: string;
+}
+
+export interface PlanFacts {
+  readonly env: EnvFacts;
+  readonly checkout: {
+    readonly commit: string;
+    /** Uncommitted changes to synth inputs (paths), empty when clean. */
+    readonly dirtyPaths: readonly string[];
+  };
+  readonly previousEnvApplies: readonly LedgerEntry[];
+}

@@ -1,0 +1,193 @@
+/**
+ * Every refusal the engine can return, as data: a stable id (tests and scripts match the id, never the
+ * wording), what causes it, why it exists and how to fix it. RULES.md is this table for people;
+ * __tests__/unit/engine-rules.test.ts pins the list so an id is never renamed or dropped silently.
+ */
+
+export interface Rule {
+  /** Stable id, UPPER-KEBAB. */
+  readonly id: string;
+  /** What causes it, one sentence. */
+  readonly info: string;
+  /** Why the check exists. */
+  readonly explanation: string;
+  /** The usual fix; `<env>` stands for the environment's name. */
+  readonly fix: string;
+}
+
+const defineRules = <const T extends readonly Rule[]>(rules: T): T => rules;
+
+export const RULES = defineRules([
+  {
+    id: "BUNDLE-NOT-FOUND",
+    info: "No plan bundle exists for the environment (or the named bundle does not).",
+    explanation: "apply and approve act on a saved, reviewed plan only; there is nothing to act on.",
+    fix: "run `promote plan <env>`",
+  },
+  {
+    id: "BUNDLE-MANIFEST-INVALID",
+    info: "manifest.json is missing, is not JSON, or does not match the manifest schema.",
+    explanation: "Every other check reads the manifest; a malformed one must stop the apply, not crash it or be half-read.",
+    fix: "run `promote plan <env>` again (never edit a bundle by hand)",
+  },
+  {
+    id: "SUMMARY-HASH-MISMATCH",
+    info: "summary.txt is not the summary recorded in the manifest (it was edited or replaced).",
+    explanation: "A reviewer approves what the summary shows; an edited summary could hide a destroy.",
+    fix: "run `promote plan <env>` again",
+  },
+  {
+    id: "BUNDLE-ENV-MISMATCH",
+    info: "The bundle was planned for another environment than the one being applied.",
+    explanation: "A staging plan applied to prod would change prod with changes nobody reviewed for prod.",
+    fix: "run `promote plan <env>` and apply that bundle",
+  },
+  {
+    id: "PLAN-FILE-MISSING",
+    info: "The bundle has no plan file.",
+    explanation: "Only a saved plan file is applied; without it terraform would have to re-plan.",
+    fix: "run `promote plan <env>` again",
+  },
+  {
+    id: "PLAN-HASH-MISMATCH",
+    info: "The SHA-256 of the plan file is not the one recorded in the manifest.",
+    explanation: "The bytes applied must be exactly the bytes that were planned and reviewed.",
+    fix: "run `promote plan <env>` again, review and approve the new bundle",
+  },
+  {
+    id: "BUNDLE-ALREADY-APPLIED",
+    info: "The bundle has already been applied (or an apply of it was started).",
+    explanation: "A plan is applied once; a second apply would act on a state the plan was not made against.",
+    fix: "run `promote plan <env>` for the next change",
+  },
+  {
+    id: "BUNDLE-EXPIRED",
+    info: "The bundle is older than the environment's plan time-to-live.",
+    explanation: "An old plan was reviewed against an old world; the review no longer vouches for it.",
+    fix: "run `promote plan <env>` again (and get it approved where required)",
+  },
+  {
+    id: "BUNDLE-BACKEND-MISMATCH",
+    info: "The bundle's state backend (bucket, key, lock table) is not the environment's.",
+    explanation: "A plan made against one state must never be applied to another.",
+    fix: "check envs/<env>.ts stateBackend, then run `promote plan <env>` again",
+  },
+  {
+    id: "BUNDLE-ACCOUNT-MISMATCH",
+    info: "The bundle's AWS account is not the environment's account.",
+    explanation: "Each environment lives in its own account; a plan for another account is not this env's plan.",
+    fix: "check envs/<env>.ts account (and ACCOUNT_ID_<ENV>), then run `promote plan <env>` again",
+  },
+  {
+    id: "CHECKOUT-COMMIT-MISMATCH",
+    info: "The checked-out commit is not the commit the bundle was planned from.",
+    explanation: "The ledger records the applied commit; it must be the code that produced the plan.",
+    fix: "check out the bundle's commit, or run `promote plan <env>` on this one",
+  },
+  {
+    id: "SYNTH-DIGEST-MISMATCH",
+    info: "The synthesized cdk.tf.json is not the one the bundle was planned from.",
+    explanation: "Terraform applies in the synthesized working directory; it must hold the configuration that was planned.",
+    fix: "run `promote plan <env>` again (it synthesizes when needed)",
+  },
+  {
+    id: "LOCK-FILE-MISMATCH",
+    info: "The provider lock file (.terraform.lock.hcl) differs from the one the bundle was planned with.",
+    explanation: "The providers that apply must be the providers that planned.",
+    fix: "run `promote plan <env>` again",
+  },
+  {
+    id: "APPROVAL-MISSING",
+    info: "The environment requires an approval and the bundle has none.",
+    explanation: "A second person has read the plan before it changes this environment.",
+    fix: "review with `promote review <env>`, then `promote approve <env> --sha256 <plan sha256> --by <name>`",
+  },
+  {
+    id: "APPROVAL-INVALID",
+    info: "approval.json is not JSON or does not match the approval schema.",
+    explanation: "An approval that cannot be read cannot vouch for anything; it is not silently ignored.",
+    fix: "remove the bundle's approval.json and approve again, or run `promote plan <env>` again",
+  },
+  {
+    id: "APPROVAL-EXISTS",
+    info: "The bundle already has an approval.",
+    explanation: "An approval is written once and never replaced, so what was approved is never rewritten.",
+    fix: "nothing to do; to approve other changes run `promote plan <env>` again",
+  },
+  {
+    id: "APPROVAL-HASH-MISMATCH",
+    info: "The plan SHA-256 approved (or given to approve) is not the bundle's plan SHA-256.",
+    explanation: "An approval vouches for exact bytes; approving a hash the reviewer did not see would approve blindly.",
+    fix: "run `promote review <env>` and approve the SHA-256 it prints",
+  },
+  {
+    id: "MANIFEST-HASH-MISMATCH",
+    info: "The manifest changed after it was approved.",
+    explanation: "The approval covers the manifest too (env, commit, expiry, author); editing it voids the approval.",
+    fix: "run `promote plan <env>` again and have it approved",
+  },
+  {
+    id: "FOUR-EYES",
+    info: "The approver is the author of the plan and the environment requires four eyes.",
+    explanation: "Nobody approves their own change to an environment that requires a second person.",
+    fix: "ask someone other than the plan's author to run `promote approve <env>`",
+  },
+  {
+    id: "AUTO-APPLY-NOT-ALLOWED",
+    info: "`promote apply <env> --auto` was asked for an environment whose config does not allow it.",
+    explanation: "Planning and applying in one step skips review; only environments that opt in allow it.",
+    fix: "run `promote plan <env>`, review, approve where required, then `promote apply <env>`",
+  },
+  {
+    id: "PROMOTION-GATE",
+    info: "The previous environment in the chain never applied this commit successfully.",
+    explanation: "Code reaches an environment only after the previous environment ran it: dev, then staging, then prod.",
+    fix: "apply this commit to the previous environment first, or check out a commit it applied (`promote ledger <previous env>`)",
+  },
+  {
+    id: "WORKTREE-DIRTY",
+    info: "The checkout has uncommitted changes to synth inputs and the environment is promotion-gated.",
+    explanation: "The promotion gate is about commits; uncommitted code would reach a gated environment unvetted.",
+    fix: "commit or stash the changes, then run `promote plan <env>` again",
+  },
+  {
+    id: "PLAN-STALE",
+    info: "The environment's state changed since the plan was made (terraform: \"Saved plan is stale\").",
+    explanation: "A plan is a diff against one state; applied to another it would do something nobody reviewed.",
+    fix: "run `promote plan <env>` again, review and approve the new bundle",
+  },
+  {
+    id: "STATE-LOCKED",
+    info: "Terraform could not take the state lock: another plan or apply holds it.",
+    explanation: "Two writers on one state corrupt it; terraform's own lock is respected, never forced.",
+    fix: "wait for the other run to finish and run the command again (never force-unlock a live run)",
+  },
+  {
+    id: "ENV-LOCKED",
+    info: "Another plan or apply of this environment is running on this machine.",
+    explanation: "One plan-or-apply per environment at a time keeps the working directory and the bundle consistent.",
+    fix: "wait for it to finish, or pass `--wait <seconds>`",
+  },
+  {
+    id: "AUDIT-LOG-BROKEN",
+    info: "The environment's audit log fails verification (a line edited, removed or out of order).",
+    explanation: "The audit log is append-only and hash-chained; nothing is appended to a log that cannot be trusted.",
+    fix: "run `promote audit verify <env>`, investigate, and restore the log from a trusted copy",
+  },
+] as const);
+
+export type RuleId = (typeof RULES)[number]["id"];
+
+/** Every id, in the order of the table. */
+export const RULE_IDS: readonly RuleId[] = RULES.map((r) => r.id);
+
+export function ruleFor(id: RuleId): Rule {
+  const rule = RULES.find((r) => r.id === id);
+  if (!rule) throw new Error(`unknown rule ${id}`);
+  return rule;
+}
+
+/** The rule's fix with the environment's name filled in. */
+export function fixFor(id: RuleId, env: string): string {
+  return ruleFor(id).fix.replace(/<env>/g, env);
+}

@@ -1,0 +1,99 @@
+/**
+ * Synthesis for one environment, only when needed. The app is synthesized into a private temporary
+ * folder and only this env's stack files are moved into <outDir>/stacks/<env>/ (file by file, each
+ * by rename), so another env's working directory is never rewritten under a running plan or apply.
+ * A stamp beside the stack records the commit and the synth-relevant variables it was made from.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { EngineError } from "./errors";
+import { canonicalJson, sha256, sha256File } from "./hash";
+import { stackDir, type EnginePaths } from "./paths";
+import { PROJECT_ROOT } from "../toolchain";
+
+export const SYNTH_FILE = "cdk.tf.json";
+export const STAMP_FILE = ".promote-synth.json";
+/** Files of a stack folder that synth never writes. */
+const KEEP = new Set([".terraform", ".terraform.lock.hcl", STAMP_FILE]);
+
+/** Variables that can change what synth writes (their digest, never their values, is stamped). */
+export function synthVarsDigest(vars: NodeJS.ProcessEnv): string {
+  const relevant = Object.entries(vars)
+    .filter(([k]) => /^(TARGET|LOCAL_.*|ACCOUNT_ID_.*|CDKTF_.*|STACK_.*)$/.test(k) && k !== "CDKTF_OUTDIR")
+    .sort(([a], [b]) => a.localeCompare(b));
+  return sha256(canonicalJson(relevant));
+}
+
+interface Stamp {
+  commit: string;
+  varsDigest: string;
+  sha256: string;
+}
+
+/** Why this env needs a synth, or null when its stack is current. */
+export function synthReason(paths: EnginePaths, env: string, commit: string, dirty: boolean, vars: NodeJS.ProcessEnv): string | null {
+  const dir = stackDir(paths, env);
+  const digest = sha256File(join(dir, SYNTH_FILE));
+  if (digest === null) return "no synthesized stack yet";
+  if (dirty) return "the checkout has uncommitted changes";
+  let stamp: Stamp;
+  try {
+    stamp = JSON.parse(readFileSync(join(dir, STAMP_FILE), "utf8")) as Stamp;
+  } catch {
+    return "the stack was not synthesized by promote";
+  }
+  if (stamp.commit !== commit) return `synthesized from ${stamp.commit.slice(0, 12)}, checkout is ${commit.slice(0, 12)}`;
+  if (stamp.varsDigest !== synthVarsDigest(vars)) return "synth variables (TARGET, LOCAL_*, ACCOUNT_ID_*...) changed";
+  if (stamp.sha256 !== digest) return `${SYNTH_FILE} was changed after synth`;
+  return null;
+}
+
+/** Runs the app's synth into a temporary folder and moves this env's stack into place. */
+export async function synthesize(paths: EnginePaths, env: string, commit: string, vars: NodeJS.ProcessEnv, log: (s: string) => void): Promise<string> {
+  mkdirSync(paths.outDir, { recursive: true });
+  const tmp = join(paths.outDir, `.synth-${process.pid}-${randomBytes(4).toString("hex")}`);
+  try {
+    const childVars = { ...vars, CDKTF_OUTDIR: tmp };
+    const custom = vars.PROMOTE_SYNTH_COMMAND;
+    const [cmd, args, shell] = custom
+      ? [custom, [] as string[], true]
+      : [process.execPath, ["-r", join(PROJECT_ROOT, "scripts", "lib", "engine", "ts-hook.js"), "main.ts"], false];
+    const code = await new Promise<number>((resolveCode, reject) => {
+      const child = spawn(cmd, args, { cwd: paths.checkoutDir, env: childVars, shell, stdio: ["ignore", "pipe", "pipe"] });
+      child.stdout.on("data", (b: Buffer) => log(b.toString("utf8")));
+      child.stderr.on("data", (b: Buffer) => log(b.toString("utf8")));
+      child.on("error", reject);
+      child.on("close", (c) => resolveCode(c ?? 1));
+    });
+    if (code !== 0) throw new EngineError(`synth failed (exit ${code}): ${custom ?? "node main.ts"} in ${paths.checkoutDir}`);
+    const src = join(tmp, "stacks", env);
+    if (!existsSync(join(src, SYNTH_FILE))) throw new EngineError(`synth wrote no stack "${env}" (${join("stacks", env, SYNTH_FILE)} missing)`);
+    const dest = stackDir(paths, env);
+    mkdirSync(dest, { recursive: true });
+    for (const name of readdirSync(dest)) if (!KEEP.has(name) && !name.startsWith(".apply-")) rmSync(join(dest, name), { recursive: true, force: true });
+    moveTree(src, dest);
+    const digest = sha256File(join(dest, SYNTH_FILE)) as string;
+    const stamp: Stamp = { commit, varsDigest: synthVarsDigest(vars), sha256: digest };
+    writeFileSync(join(dest, STAMP_FILE), `${JSON.stringify(stamp, null, 2)}\n`);
+    return digest;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function moveTree(src: string, dest: string): void {
+  for (const name of readdirSync(src)) {
+    const from = join(src, name);
+    const to = join(dest, name);
+    if (statSync(from).isDirectory()) {
+      mkdirSync(to, { recursive: true });
+      moveTree(from, to);
+    } else {
+      const part = `${to}.${process.pid}.part`;
+      copyFileSync(from, part);
+      renameSync(part, to);
+    }
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * `npx promote <command>`: plan, review, approve and apply one environment's changes, exactly as
+ * reviewed. Exit codes: 0 done, 1 refused (a requirement was not met; nothing changed), 2 error
+ * (usage, or the system broke: terraform crashed, the emulator is unreachable).
+ */
+import * as engine from "./lib/engine/commands";
+import { EngineError, EXIT, RefusalError } from "./lib/engine/errors";
+import { ruleFor, RULES } from "./lib/engine/rules";
+
+const DIRS = `Directories (environment variables):
+  PROMOTE_HOME          bundles <home>/<env>/<id>/           default <project>/plans
+  PROMOTE_AUDIT_DIR     audit logs <dir>/<env>.jsonl         default <home>/_audit
+  PROMOTE_LEDGER_DIR    git repo of deployed/<env>/* tags    default the checkout
+  PROMOTE_CHECKOUT_DIR  checkout planned and synthesized     default the project root
+  CDKTF_OUTDIR          synth output (stacks/<env>/)         default <checkout>/cdktf.out
+  PROMOTE_USER          who acts when --by is not given      default git user.name, then the OS user
+  PROMOTE_SYNTH_COMMAND shell command that synthesizes       default node main.ts (transpiled)
+  TERRAFORM_BINARY_NAME terraform or tofu                    default terraform`;
+
+const HELP: Record<string, string> = {
+  main: `Usage: npx promote <command> [options]
+
+Commands:
+  plan <env>                          synth if needed, plan into a bundle, print the redacted summary
+  review <env> [bundle]               the summary, destructive changes first, and the plan SHA-256 to approve
+  approve <env> [bundle] --sha256 H   approve the bundle whose plan SHA-256 is H
+  apply <env> [bundle]                verify the bundle, then terraform apply that saved plan (no re-plan)
+  apply <env> --auto                  plan and apply in one step (only where the env allows it)
+  audit verify <env>                  verify the env's hash-chained audit log
+  ledger <env>                        successful applies of the env (deployed/<env>/* tags)
+  bundles <env>                       the env's bundles and their status
+  rules                               every refusal id and what it means
+
+[bundle] defaults to the env's newest bundle. Run \`npx promote <command> --help\` for its options.
+Exit codes: 0 done, 1 refused (nothing changed), 2 error.
+
+${DIRS}`,
+  plan: `Usage: npx promote plan <env> [--by NAME] [--synth auto|always|never] [--ttl DURATION] [--wait SECONDS]
+
+Plans <env> from the checked-out commit into plans/<env>/<id>/ (plan.tfplan 0600, manifest.json,
+summary.txt). A promotion-gated env (delivery.promotesFrom) is planned only from a commit the previous
+env applied successfully, and only from a checkout without uncommitted changes to synth inputs.
+
+  --by NAME        the plan's author (default PROMOTE_USER, git user.name, OS user)
+  --synth MODE     auto (default): when the stack is missing or was synthesized from something else
+  --ttl DURATION   how long the bundle stays applicable: 90m, 12h, 3600s (at most delivery.planTtlHours)
+  --wait SECONDS   wait for another plan/apply of this env to finish (default: refuse at once)`,
+  review: `Usage: npx promote review <env> [bundle]
+
+Prints the bundle's summary (sensitive values redacted, destructive changes first), its status and the
+plan SHA-256 an approver approves. Refuses a bundle whose plan file or summary no longer match its manifest.`,
+  approve: `Usage: npx promote approve <env> [bundle] --sha256 HASH [--by NAME] [--comment TEXT]
+
+Writes approval.json bound to the plan SHA-256 and to the manifest's SHA-256. Refuses a hash that is not
+the bundle's, an expired or applied bundle, a second approval, and (where delivery.fourEyes) the author.`,
+  apply: `Usage: npx promote apply <env> [bundle] [--by NAME] [--wait SECONDS]
+       npx promote apply <env> --auto [--by NAME] [--wait SECONDS] [--synth MODE]
+
+Verifies the bundle (plan hash = manifest = approval, env, backend, account, checkout commit, synth
+digest, provider lock file, not expired, approval and four eyes where required, not applied before,
+promotion gate, state unchanged), then runs \`terraform apply <that plan file>\`; records applied.json,
+the ledger tag deployed/<env>/<stamp> and an audit record.
+  --auto   plan and apply in one step, through a saved plan (only where delivery.autoApply)`,
+  audit: `Usage: npx promote audit verify <env>
+
+Verifies the env's audit log: every record's hash, the chain of previous hashes and the head file.
+Exit 1 (AUDIT-LOG-BROKEN) when broken.`,
+  ledger: `Usage: npx promote ledger <env>
+
+Lists the env's successful applies (git tags deployed/<env>/<stamp> in PROMOTE_LEDGER_DIR), oldest first;
+the last prod entry is the last-good release.`,
+  bundles: `Usage: npx promote bundles <env>
+
+Lists the env's bundles, oldest first, with status (planned, approved, applied, expired).`,
+  rules: `Usage: npx promote rules
+
+Every refusal id, its cause and the usual fix (the same table as scripts/lib/engine/RULES.md).`,
+};
+
+class UsageError extends Error {}
+
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+const VALUE_FLAGS = new Set(["by", "synth", "ttl", "wait", "sha256", "comment"]);
+const BOOL_FLAGS = new Set(["auto", "help"]);
+
+export function parseArgs(argv: readonly string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "-h") {
+      flags.set("help", true);
+    } else if (a.startsWith("--")) {
+      const [name, inline] = a.slice(2).split(/=(.*)/s, 2);
+      if (BOOL_FLAGS.has(name)) {
+        flags.set(name, true);
+      } else if (VALUE_FLAGS.has(name)) {
+        const value = inline ?? argv[++i];
+        if (value === undefined) throw new UsageError(`--${name} needs a value`);
+        flags.set(name, value);
+      } else {
+        throw new UsageError(`unknown option --${name}`);
+      }
+    } else {
+      positional.push(a);
+    }
+  }
+  return { positional, flags };
+}
+
+/** 90m, 12h, 3600s, or a number of hours. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([smh]?)$/.exec(text.trim());
+  if (!m) throw new UsageError(`--ttl must look like 90m, 12h or 3600s, but "${text}" was given`);
+  const n = Number(m[1]);
+  return m[2] === "s" ? n / 3600 : m[2] === "m" ? n / 60 : n;
+}
+
+function str(p: Parsed, name: string): string | undefined {
+  const v = p.flags.get(name);
+  return typeof v === "string" ? v : undefined;
+}
+
+function allow(p: Parsed, command: string, names: string[]): void {
+  for (const k of p.flags.keys()) if (k !== "help" && !names.includes(k)) throw new UsageError(`${command} does not take --${k}`);
+}
+
+function synthMode(p: Parsed): "auto" | "always" | "never" | undefined {
+  const v = str(p, "synth");
+  if (v === undefined) return undefined;
+  if (v !== "auto" && v !== "always" && v !== "never") throw new UsageError(`--synth must be auto, always or never, but "${v}" was given`);
+  return v;
+}
+
+function waitSeconds(p: Parsed): number | undefined {
+  const v = str(p, "wait");
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--wait must be a number of seconds, but "${v}" was given`);
+  return n;
+}
+
+function envArg(p: Parsed, command: string, maxPositional: number): { env: string; bundle?: string } {
+  const [env, bundle, extra] = p.positional;
+  if (!env) throw new UsageError(`${command} needs an environment: npx promote ${command} <env>`);
+  if (extra !== undefined || (maxPositional < 2 && bundle !== undefined)) throw new UsageError(`too many arguments for ${command}`);
+  return { env, bundle };
+}
+
+export async function main(argv: readonly string[], ctx: engine.EngineContext = engine.defaultContext()): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    if (!command || command === "help" || command === "--help" || command === "-h") {
+      ctx.io.out(`${HELP.main}\n`);
+      return command ? EXIT.ok : EXIT.error;
+    }
+    if (!(command in HELP) || command === "main") throw new UsageError(`unknown command "${command}"\n\n${HELP.main}`);
+    const p = parseArgs(rest);
+    if (p.flags.has("help")) {
+      ctx.io.out(`${HELP[command]}\n`);
+      return EXIT.ok;
+    }
+    switch (command) {
+      case "plan": {
+        allow(p, command, ["by", "synth", "ttl", "wait"]);
+        const { env } = envArg(p, command, 1);
+        const ttl = str(p, "ttl");
+        await engine.plan(ctx, { env, by: str(p, "by"), synth: synthMode(p), ttlHours: ttl === undefined ? undefined : parseDuration(ttl), waitSeconds: waitSeconds(p) });
+        ctx.io.out(`Next: npx promote review ${env}\n`);
+        return EXIT.ok;
+      }
+      case "review": {
+        allow(p, command, []);
+        const { env, bundle } = envArg(p, command, 2);
+        await engine.review(ctx, { env, bundle });
+        return EXIT.ok;
+      }
+      case "approve": {
+        allow(p, command, ["sha256", "by", "comment"]);
+        const { env, bundle } = envArg(p, command, 2);
+        const sha = str(p, "sha256");
+        if (!sha) throw new UsageError("approve needs --sha256 <the plan SHA-256 printed by `promote review`>");
+        await engine.approve(ctx, { env, bundle, sha256: sha, by: str(p, "by"), comment: str(p, "comment") });
+        return EXIT.ok;
+      }
+      case "apply": {
+        allow(p, command, ["by", "wait", "auto", "synth"]);
+        const { env, bundle } = envArg(p, command, 2);
+        const auto = p.flags.has("auto");
+        if (!auto && p.flags.has("synth")) throw new UsageError("--synth is for apply --auto only: apply never re-synthesizes");
+        await engine.apply(ctx, { env, bundle, by: str(p, "by"), auto, waitSeconds: waitSeconds(p), synth: synthMode(p) });
+        return EXIT.ok;
+      }
+      case "audit": {
+        allow(p, command, []);
+        const [sub, env, extra] = p.positional;
+        if (sub !== "verify" || !env || extra !== undefined) throw new UsageError(`usage: npx promote audit verify <env>`);
+        engine.auditVerify(ctx, env);
+        return EXIT.ok;
+      }
+      case "ledger":
+      case "bundles": {
+        allow(p, command, []);
+        const { env } = envArg(p, command, 1);
+        if (command === "ledger") engine.showLedger(ctx, env);
+        else engine.showBundles(ctx, env);
+        return EXIT.ok;
+      }
+      case "rules": {
+        for (const r of RULES) ctx.io.out(`${r.id}\n  ${r.info}\n  fix: ${r.fix}\n`);
+        return EXIT.ok;
+      }
+    }
+    throw new UsageError(`unknown command "${command}"`);
+  } catch (e) {
+    return report(e, ctx.io);
+  }
+}
+
+/** Prints a refusal (exit 1) or an error (exit 2). */
+export function report(e: unknown, io: engine.Io): number {
+  if (e instanceof RefusalError) {
+    const r = e.refusal;
+    io.err(`\nREFUSED ${r.id}: ${ruleFor(r.id).info}\n  expected: ${r.expected}\n  found:    ${r.found}\n  fix:      ${r.fix}\n`);
+    return EXIT.refused;
+  }
+  if (e instanceof UsageError) {
+    io.err(`error: ${e.message}\n`);
+    return EXIT.error;
+  }
+  if (e instanceof EngineError) {
+    io.err(`\nERROR: ${e.message}\n${e.detail ? `${e.detail}\n` : ""}`);
+    return EXIT.error;
+  }
+  io.err(`\nERROR (unexpected): ${(e as Error)?.stack ?? String(e)}\n`);
+  return EXIT.error;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
