@@ -16,6 +16,7 @@ import {
   protectsStateful,
 } from "../../scripts/lib/policy";
 import type { Finding, PolicyRule } from "../../scripts/lib/policy";
+import { runPolicyCli } from "../../scripts/lib/policy/cli";
 import { envConfig, findings, loadPlan } from "../fixtures/plans/plans";
 
 const prod = envConfig("prod");
@@ -184,5 +185,25 @@ describe("formatFindings", () => {
     const md = formatFindingsMarkdown(evaluatePolicies(loadPlan("open-ssh"), prod));
     expect(md).toContain("**Policy: 2 error(s) block approval**");
     expect(md).toContain("| ERROR | `POLICY-OPEN-INGRESS` | `aws_security_group_rule.app_admin_ssh` |");
+  });
+});
+
+describe("the policy command (scripts/lib/policy/cli.ts)", () => {
+  const input = (name: string) => () => JSON.stringify(loadPlan(name));
+
+  it("refuses a plan with an error-level finding (exit 1) and prints it", () => {
+    const r = runPolicyCli(["--env", "prod", "--exceptions", "/nonexistent/policy-exceptions.json"], input("open-ssh"));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("POLICY-OPEN-INGRESS");
+  });
+
+  it("refuses unreadable input as POLICY-PLAN-UNREADABLE, and an unknown env as exit 2", () => {
+    expect(runPolicyCli(["--env", "prod"], () => "not json")).toMatchObject({ code: 1, out: expect.stringContaining("POLICY-PLAN-UNREADABLE") });
+    expect(runPolicyCli(["--env", "nowhere"], input("prod-compliant"))).toMatchObject({ code: 2, out: expect.stringContaining("unknown environment") });
+  });
+
+  it("accepts a compliant plan (exit 0), in Markdown for a job summary", () => {
+    const r = runPolicyCli(["--env", "prod", "--markdown"], input("prod-compliant"));
+    expect(r).toEqual({ code: 0, out: "### Policy: prod\n\n**Policy: passed**\n" });
   });
 });
