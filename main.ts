@@ -3,15 +3,25 @@
  * provider imports only) so that synth of every environment takes well under a second.
  */
 import { App } from "cdktf";
-import { loadEnvironments } from "./envs";
+import { ConfigError, loadEnvironments } from "./envs";
 import { BootstrapStack } from "./stacks/bootstrap-stack";
 import { EnvironmentStack } from "./stacks/environment-stack";
-import { targetFromEnv } from "./stacks/target";
+import { TargetError, targetFromEnv } from "./stacks/target";
 
-const app = new App();
-const target = targetFromEnv();
-for (const config of loadEnvironments()) {
-  new EnvironmentStack(app, config, target);
-  new BootstrapStack(app, config, target);
+try {
+  const app = new App();
+  const target = targetFromEnv();
+  for (const config of loadEnvironments()) {
+    new EnvironmentStack(app, config, target);
+    new BootstrapStack(app, config, target);
+  }
+  app.synth();
+} catch (error) {
+  // A refusal (bad config or target settings) is reported as its message alone; anything else as thrown.
+  if (error instanceof ConfigError || error instanceof TargetError) {
+    process.stderr.write(`synth refused: ${error.message}\n`);
+    process.exitCode = 1;
+  } else {
+    throw error;
+  }
 }
-app.synth();
