@@ -107,7 +107,7 @@ export class AppService extends Construct {
         ipProtocol: "tcp",
         fromPort: port,
         toPort: port,
-        description: port === 443 ? "HTTPS from the internet" : "HTTP from the internet (redirected to HTTPS)",
+        description: port === 443 ? "HTTPS from the internet" : "HTTP from the internet (redirected to HTTPS when there is a certificate)",
       });
     }
     new VpcSecurityGroupEgressRule(this, "alb-out-app", {
