@@ -1,0 +1,62 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { APPLY_CHECKS, APPROVE_CHECKS, PLAN_CHECKS, REVIEW_CHECKS } from "../../scripts/lib/engine/decisions";
+import { RULE_IDS, RULES } from "../../scripts/lib/engine/rules";
+
+describe("refusal ids", () => {
+  it("are exactly this list (renaming or dropping an id is a breaking change)", () => {
+    expect(RULE_IDS).toEqual([
+      "BUNDLE-NOT-FOUND",
+      "BUNDLE-MANIFEST-INVALID",
+      "SUMMARY-HASH-MISMATCH",
+      "BUNDLE-ENV-MISMATCH",
+      "PLAN-FILE-MISSING",
+      "PLAN-HASH-MISMATCH",
+      "BUNDLE-ALREADY-APPLIED",
+      "BUNDLE-EXPIRED",
+      "BUNDLE-BACKEND-MISMATCH",
+      "BUNDLE-ACCOUNT-MISMATCH",
+      "CHECKOUT-COMMIT-MISMATCH",
+      "SYNTH-DIGEST-MISMATCH",
+      "LOCK-FILE-MISMATCH",
+      "APPROVAL-MISSING",
+      "APPROVAL-INVALID",
+      "APPROVAL-EXISTS",
+      "APPROVAL-HASH-MISMATCH",
+      "MANIFEST-HASH-MISMATCH",
+      "FOUR-EYES",
+      "AUTO-APPLY-NOT-ALLOWED",
+      "PROMOTION-GATE",
+      "WORKTREE-DIRTY",
+      "PLAN-STALE",
+      "STATE-LOCKED",
+      "ENV-LOCKED",
+      "AUDIT-LOG-BROKEN",
+    ]);
+  });
+
+  it("are unique, UPPER-KEBAB, and each has a cause, a reason and a fix", () => {
+    expect(new Set(RULE_IDS).size).toBe(RULE_IDS.length);
+    for (const r of RULES) {
+      expect(r.id).toMatch(/^[A-Z]+(-[A-Z]+)*$/);
+      expect(r.info.length).toBeGreaterThan(10);
+      expect(r.explanation.length).toBeGreaterThan(10);
+      expect(r.fix.length).toBeGreaterThan(5);
+    }
+  });
+
+  it("RULES.md has one row per id, in the same order", () => {
+    const md = readFileSync(join(__dirname, "../../scripts/lib/engine/RULES.md"), "utf8");
+    const rows = [...md.matchAll(/^\| `([A-Z-]+)` \|/gm)].map((m) => m[1]);
+    expect(rows).toEqual(RULE_IDS);
+  });
+
+  it("every check of every decision is a documented rule carrying the rule's text", () => {
+    for (const check of [...APPLY_CHECKS, ...APPROVE_CHECKS, ...REVIEW_CHECKS, ...PLAN_CHECKS]) {
+      const rule = RULES.find((r) => r.id === check.id);
+      expect(rule).toBeDefined();
+      expect(check.info).toBe(rule?.info);
+      expect(check.explanation).toBe(rule?.explanation);
+    }
+  });
+});
