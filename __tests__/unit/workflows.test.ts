@@ -98,7 +98,7 @@ describe("deliver.yml (push to main)", () => {
     expect(runs(job("dev"))).toContain('npx promote apply "$ENV_NAME" --auto');
     expect(job("staging").env.ENV_NAME).toBe("staging");
     expect(job("staging").needs).toEqual(expect.arrayContaining(["build", "integration", "dev"]));
-    expect(runs(job("staging"))).toMatch(/npx promote plan "\$ENV_NAME"[\s\S]*npx promote apply "\$ENV_NAME" "\$BUNDLE"/);
+    expect(runs(job("staging"))).toMatch(/npx promote plan "\$ENV_NAME"[\s\S]*npx promote apply "\$ENV_NAME" "\$BUNDLE_ID"/);
   });
 
   it("plans prod once after staging, and uploads that bundle as an artifact with its manifest", () => {
@@ -121,10 +121,11 @@ describe("deliver.yml (push to main)", () => {
     const download = usesStep(apply, "actions/download-artifact");
     expect(download.with["artifact-ids"]).toBe("${{ needs.prod-plan.outputs.artifact-id }}");
     expect(apply.env.PLAN_SHA256).toBe("${{ needs.prod-plan.outputs.plan-sha256 }}");
+    expect(apply.env.BUNDLE_ID).toBe("${{ needs.prod-plan.outputs.bundle-id }}");
     const r = runs(apply);
     expect(r).toMatch(/sha256sum "\$BUNDLE\/plan\.tfplan"[\s\S]*\$PLAN_SHA256/);
-    expect(r).toContain('npx promote approve "$ENV_NAME" --sha256 "$PLAN_SHA256" --by "$APPROVER"');
-    expect(r).toContain('npx promote apply "$ENV_NAME" "$BUNDLE"');
+    expect(r).toContain('npx promote approve "$ENV_NAME" "$BUNDLE_ID" --sha256 "$PLAN_SHA256" --by "$APPROVER"');
+    expect(r).toContain('npx promote apply "$ENV_NAME" "$BUNDLE_ID"');
     // Nothing is rebuilt or re-planned for prod: no synth, no plan, no auto-apply in the apply job.
     expect(r).not.toMatch(/promote plan|--auto|npm run synth/);
     // The hash is checked before anything is applied.
