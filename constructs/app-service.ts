@@ -49,8 +49,8 @@ export interface AppServiceProps {
   readonly targetCpuPercent?: number;
   /** Target groups with weights, 1..5, names unique; every instance is attached to all of them. */
   readonly targetGroups: readonly WeightedTargetGroup[];
-  /** ACM certificate of the HTTPS listener. @default - no HTTPS listener: port 80 forwards (no redirect) */
-  readonly certificateArn?: string;
+  /** Certificate of the HTTPS listener (ACM or IAM server certificate ARN); port 80 only redirects to 443. */
+  readonly certificateArn: string;
   /** Root volume size in GiB. @default 20 */
   readonly rootVolumeGb?: number;
   /** Root device name of `imageId`. @default "/dev/xvda" */
@@ -107,7 +107,7 @@ export class AppService extends Construct {
         ipProtocol: "tcp",
         fromPort: port,
         toPort: port,
-        description: port === 443 ? "HTTPS from the internet" : "HTTP from the internet (redirected to HTTPS when there is a certificate)",
+        description: port === 443 ? "HTTPS from the internet" : "HTTP from the internet (redirected to HTTPS)",
       });
     }
     new VpcSecurityGroupEgressRule(this, "alb-out-app", {
@@ -190,24 +190,20 @@ export class AppService extends Construct {
         targetGroup: props.targetGroups.map((tg, i) => ({ arn: groups[i].arn, weight: tg.weight })),
       },
     };
-    if (props.certificateArn !== undefined) {
-      new LbListener(this, "https", {
-        loadBalancerArn: alb.arn,
-        port: 443,
-        protocol: "HTTPS",
-        sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
-        certificateArn: props.certificateArn,
-        defaultAction: [forward],
-      });
-      new LbListener(this, "http", {
-        loadBalancerArn: alb.arn,
-        port: 80,
-        protocol: "HTTP",
-        defaultAction: [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }],
-      });
-    } else {
-      new LbListener(this, "http", { loadBalancerArn: alb.arn, port: 80, protocol: "HTTP", defaultAction: [forward] });
-    }
+    new LbListener(this, "https", {
+      loadBalancerArn: alb.arn,
+      port: 443,
+      protocol: "HTTPS",
+      sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+      certificateArn: props.certificateArn,
+      defaultAction: [forward],
+    });
+    new LbListener(this, "http", {
+      loadBalancerArn: alb.arn,
+      port: 80,
+      protocol: "HTTP",
+      defaultAction: [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }],
+    });
 
     // --- Instances ----------------------------------------------------------------------------------
     const template = new LaunchTemplate(this, "launch-template", {

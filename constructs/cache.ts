@@ -1,5 +1,4 @@
 import { Construct } from "constructs";
-import { ElasticacheCluster } from "@cdktf/provider-aws/lib/elasticache-cluster";
 import { ElasticacheReplicationGroup } from "@cdktf/provider-aws/lib/elasticache-replication-group";
 import { ElasticacheSubnetGroup } from "@cdktf/provider-aws/lib/elasticache-subnet-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
@@ -21,7 +20,7 @@ export interface CacheProps {
   readonly nodeType: string;
   /** Redis engine version, e.g. "7.1". */
   readonly engineVersion: string;
-  /** Read replicas beside the primary, 0..5: 0 is a single-node cluster, >= 1 a replication group. @default 0 */
+  /** Read replicas beside the primary, 0..5 (0: a single node). @default 0 */
   readonly replicas?: number;
   /** Promote a replica when the primary fails; needs replicas >= 1. @default false */
   readonly automaticFailover?: boolean;
@@ -30,9 +29,10 @@ export interface CacheProps {
 }
 
 /**
- * ElastiCache Redis reachable only from one security group: a single aws_elasticache_cluster when there
- * are no replicas, else an aws_elasticache_replication_group of 1 + replicas nodes, encrypted at rest
- * and in transit. (A single-node aws_elasticache_cluster supports transit encryption only.)
+ * ElastiCache Redis reachable only from one security group: an aws_elasticache_replication_group of
+ * 1 + replicas nodes, encrypted at rest and in transit. A single node is a group of one too: a bare
+ * aws_elasticache_cluster cannot encrypt Redis at rest, and one resource type for every size keeps the
+ * environments on one code path.
  */
 export class Cache extends Construct {
   /** The primary endpoint's host name. */
@@ -76,7 +76,9 @@ export class Cache extends Construct {
     this.securityGroupId = sg.id;
     this.port = REDIS_PORT;
 
-    const common = {
+    const group = new ElasticacheReplicationGroup(this, "replication-group", {
+      replicationGroupId: `${props.namePrefix}-cache`,
+      description: `Redis of ${props.namePrefix}`,
       engine: "redis",
       engineVersion: props.engineVersion,
       nodeType: props.nodeType,
@@ -84,26 +86,12 @@ export class Cache extends Construct {
       parameterGroupName: `default.redis${major}`,
       subnetGroupName: subnets.name,
       securityGroupIds: [sg.id],
+      numCacheClusters: 1 + replicas,
+      automaticFailoverEnabled: failover,
+      multiAzEnabled: multiAz,
+      atRestEncryptionEnabled: "true",
       transitEncryptionEnabled: true,
-    };
-    if (replicas === 0) {
-      const cluster = new ElasticacheCluster(this, "cluster", {
-        ...common,
-        clusterId: `${props.namePrefix}-cache`,
-        numCacheNodes: 1,
-      });
-      this.address = cluster.cacheNodes.get(0).address;
-    } else {
-      const group = new ElasticacheReplicationGroup(this, "replication-group", {
-        ...common,
-        replicationGroupId: `${props.namePrefix}-cache`,
-        description: `Redis of ${props.namePrefix}`,
-        numCacheClusters: 1 + replicas,
-        automaticFailoverEnabled: failover,
-        multiAzEnabled: multiAz,
-        atRestEncryptionEnabled: "true",
-      });
-      this.address = group.primaryEndpointAddress;
-    }
+    });
+    this.address = group.primaryEndpointAddress;
   }
 }

@@ -23,6 +23,7 @@ export const dev: EnvConfig = {
     desiredCapacity: 1,
     maxSize: 2,
     scaling: null,
+    tlsCertificate: { kind: "iam", id: "app-dev" },
     port: 8080,
     healthCheckPath: "/healthz",
     targetGroups: [{ name: "blue", weight: 100 }],
@@ -53,6 +54,6 @@ export const dev: EnvConfig = {
     { name: "API_KEY", length: 32, rotationDays: null },
   ],
   dnsZone: "dev.internal.example.com",
-  delivery: { promotesFrom: null, requireApproval: false, fourEyes: false, autoApply: true, planTtlHours: 24 },
+  delivery: { promotesFrom: null, requireApproval: false, fourEyes: false, protectStateful: false, autoApply: true, planTtlHours: 24 },
   tags: { "cost-center": "platform", "data-classification": "synthetic" },
 };

@@ -23,6 +23,7 @@ export const prod: EnvConfig = {
     desiredCapacity: 4,
     maxSize: 20,
     scaling: { targetCpuPercent: 50 },
+    tlsCertificate: { kind: "iam", id: "app-prod" },
     port: 8080,
     healthCheckPath: "/healthz",
     targetGroups: [
@@ -63,6 +64,6 @@ export const prod: EnvConfig = {
     { name: "JWT_SECRET", length: 48, rotationDays: 180 },
   ],
   dnsZone: "prod.internal.example.com",
-  delivery: { promotesFrom: "staging", requireApproval: true, fourEyes: true, autoApply: false, planTtlHours: 24 },
+  delivery: { promotesFrom: "staging", requireApproval: true, fourEyes: true, protectStateful: true, autoApply: false, planTtlHours: 24 },
   tags: { "cost-center": "platform", "data-classification": "customer" },
 };

@@ -55,8 +55,8 @@ const networkSchema = z
     cidr,
     /** Prefix length of each public and private subnet (two per AZ are carved from `cidr`). */
     subnetPrefixLength: z.number().int().min(16).max(28),
-    /** Availability zones used, 1..6. */
-    azCount: z.number().int().min(1).max(6),
+    /** Availability zones used, 2..6 (a load balancer and a database subnet group need two). */
+    azCount: z.number().int().min(2).max(6),
     /** NAT gateways, 0..azCount: 1 is shared by all AZs, azCount is one per AZ. */
     natGateways: nonNegativeInt,
     /** Days VPC flow logs are kept in CloudWatch Logs (one of the values CloudWatch accepts). */
@@ -92,6 +92,17 @@ const appSchema = z
     maxSize: positiveInt,
     /** Target-tracking autoscaling on average CPU; null turns scaling off (fixed size). */
     scaling: z.object({ targetCpuPercent: z.number().min(10).max(90) }).strict().nullable(),
+    /**
+     * The TLS certificate of the load balancer's HTTPS listener, in this env's own account and region
+     * (the ARN is derived from account and region, so it cannot point elsewhere): an ACM certificate id
+     * or an IAM server-certificate name.
+     */
+    tlsCertificate: z
+      .object({
+        kind: z.enum(["acm", "iam"]),
+        id: z.string().regex(/^[\w+=,.@-]{1,128}$/, "an ACM certificate id or IAM server-certificate name"),
+      })
+      .strict(),
     /** Port the app listens on behind the load balancer. */
     port: z.number().int().min(1).max(65535),
     healthCheckPath: z.string().startsWith("/"),
@@ -212,6 +223,8 @@ const deliverySchema = z
     fourEyes: z.boolean(),
     /** `promote apply <env> --auto` (plan and apply in one step) is allowed. */
     autoApply: z.boolean(),
+    /** Plans that destroy or replace a stateful resource (database, cache, buckets, tables, secrets) are refused. */
+    protectStateful: z.boolean(),
     /** Hours a saved plan stays applicable. */
     planTtlHours: z.number().positive().max(24 * 14),
   })

@@ -27,6 +27,7 @@ export const staging: EnvConfig = {
     desiredCapacity: 2,
     maxSize: 3,
     scaling: { targetCpuPercent: 60 },
+    tlsCertificate: { kind: "iam", id: "app-staging" },
     port: 8080,
     healthCheckPath: "/healthz",
     targetGroups: [
@@ -60,6 +61,6 @@ export const staging: EnvConfig = {
     { name: "API_KEY", length: 32, rotationDays: null },
   ],
   dnsZone: "staging.internal.example.com",
-  delivery: { promotesFrom: "dev", requireApproval: false, fourEyes: false, autoApply: false, planTtlHours: 24 },
+  delivery: { promotesFrom: "dev", requireApproval: false, fourEyes: false, protectStateful: true, autoApply: false, planTtlHours: 24 },
   tags: { "cost-center": "platform", "data-classification": "anonymized" },
 };

@@ -29,6 +29,9 @@ export const CLOUDWATCH_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
+/** The secret that becomes the database's master password. */
+export const DATABASE_PASSWORD_SECRET = "POSTGRES_PASSWORD";
+
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** Rules within one environment, run in order; every failing one is reported. */
@@ -93,6 +96,11 @@ const RULES: readonly Rule[] = [
     condition: (c) => c.logs.coldStorageAfterDays === null || c.logs.coldStorageAfterDays < c.logs.retentionDays,
     message: (c) =>
       `logs.coldStorageAfterDays must be less than logs.retentionDays (${c.logs.retentionDays}), but ${c.logs.coldStorageAfterDays} was provided`,
+  },
+  {
+    condition: (c) => c.secrets.some((s) => s.name === DATABASE_PASSWORD_SECRET),
+    message: (c) =>
+      `secrets must include ${DATABASE_PASSWORD_SECRET} (the database's master password), but [${c.secrets.map((s) => s.name).join(", ")}] was provided`,
   },
   {
     condition: (c) => new Set(c.secrets.map((s) => s.name)).size === c.secrets.length,

@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { subnetLayout } from "../envs/cidr";
 import type { EnvConfig } from "../envs/schema";
+import { DATABASE_PASSWORD_SECRET } from "../envs/validate";
 import { AppConfig } from "../constructs/app-config";
 import { AppService } from "../constructs/app-service";
 import { Budget } from "../constructs/budget";
@@ -15,9 +16,6 @@ import { PrivateDns } from "../constructs/private-dns";
 import { Secrets } from "../constructs/secrets";
 import { awsProvider, pinProviderVersions, randomProvider, s3Backend } from "./providers";
 import type { DeployTarget } from "./target";
-
-/** The secret whose generated value is the database's master password. */
-export const DATABASE_PASSWORD_SECRET = "POSTGRES_PASSWORD";
 
 /** CloudFront-scoped WAF ACLs live in this region. */
 const GLOBAL_REGION = "us-east-1";
@@ -58,11 +56,6 @@ export class EnvironmentStack extends TerraformStack {
       retentionDays: config.logs.retentionDays,
       coldStorageAfterDays: orUndefined(config.logs.coldStorageAfterDays),
     });
-    if (!config.secrets.some((s) => s.name === DATABASE_PASSWORD_SECRET)) {
-      throw new Error(
-        `envs/${config.name}: secrets must include ${DATABASE_PASSWORD_SECRET} (the database's master password), but [${config.secrets.map((s) => s.name).join(", ")}] was provided`,
-      );
-    }
     const secrets = new Secrets(this, "secrets", {
       namePrefix: prefix,
       secrets: config.secrets.map((s) => ({ name: s.name, length: s.length, rotationDays: orUndefined(s.rotationDays) })),
@@ -78,6 +71,7 @@ export class EnvironmentStack extends TerraformStack {
       privateSubnetIds: network.privateSubnetIds,
       imageId: config.app.imageId,
       instanceType: config.app.instanceType,
+      certificateArn: certificateArn(config),
       port: config.app.port,
       healthCheckPath: config.app.healthCheckPath,
       minSize: config.app.minSize,
@@ -165,4 +159,12 @@ export class EnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "db_endpoint", { value: db.address });
     new TerraformOutput(this, "cache_endpoint", { value: cache.address });
   }
+}
+
+/** The load balancer certificate's ARN: always in the env's own account (and region, for ACM). */
+export function certificateArn(config: EnvConfig): string {
+  const { kind, id } = config.app.tlsCertificate;
+  return kind === "acm"
+    ? `arn:aws:acm:${config.region}:${config.account.id}:certificate/${id}`
+    : `arn:aws:iam::${config.account.id}:server-certificate/${id}`;
 }

@@ -213,15 +213,17 @@ describe("Cache", () => {
   };
   const synth = (props: Partial<CacheProps> = {}) => Testing.synthScope((s) => new Cache(s, "cache", { ...base, ...props }));
 
-  it("is one aws_elasticache_cluster node when replicas is 0", () => {
+  it("is a replication group of one node, still encrypted at rest, when replicas is 0", () => {
     const out = synth({ replicas: 0 });
-    expect(out).toHaveResourceWithProperties(ElasticacheCluster, {
+    expect(out).toHaveResourceWithProperties(ElasticacheReplicationGroup, {
       engine: "redis",
       node_type: "cache.t3.micro",
-      num_cache_nodes: 1,
+      num_cache_clusters: 1,
+      automatic_failover_enabled: false,
+      at_rest_encryption_enabled: "true",
       transit_encryption_enabled: true,
     });
-    expect(all(out, ElasticacheReplicationGroup.tfResourceType)).toHaveLength(0);
+    expect(all(out, ElasticacheCluster.tfResourceType)).toHaveLength(0);
   });
 
   it("is a replication group of 1 + replicas nodes, encrypted, with failover per props", () => {
@@ -264,6 +266,7 @@ describe("AppService", () => {
     privateSubnetIds: ["subnet-q1", "subnet-q2"],
     imageId: "ami-0a1b2c3d4e5f60718",
     instanceType: "t3.small",
+    certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/x",
     port: 8080,
     healthCheckPath: "/healthz",
     minSize: 2,
@@ -318,9 +321,14 @@ describe("AppService", () => {
     expect(appRule.referenced_security_group_id).toMatch(/aws_security_group\.app_alb-sg/);
   });
 
-  it("serves HTTPS with the certificate and redirects 80 to 443 when a certificate is given", () => {
-    const listeners = all(synth({ certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/x" }), LbListener.tfResourceType);
-    expect(listeners.find((l) => l.port === 443)).toMatchObject({ protocol: "HTTPS", default_action: [expect.objectContaining({ type: "forward" })] });
+  it("serves HTTPS with the certificate and only redirects 80 to 443", () => {
+    const listeners = all(synth(), LbListener.tfResourceType);
+    expect(listeners).toHaveLength(2);
+    expect(listeners.find((l) => l.port === 443)).toMatchObject({
+      protocol: "HTTPS",
+      certificate_arn: "arn:aws:acm:us-east-1:111111111111:certificate/x",
+      default_action: [expect.objectContaining({ type: "forward" })],
+    });
     expect(listeners.find((l) => l.port === 80)!.default_action[0]).toMatchObject({ type: "redirect", redirect: { port: "443", protocol: "HTTPS" } });
   });
 

@@ -262,6 +262,20 @@ describe("rules relating values", () => {
     expect(problemsOf(c, "envs/dev")).toEqual(["envs/dev: network.adminCidrs must not contain a /0 range, but [0.0.0.0/0] was provided"]);
   });
 
+  it("rejects a config without the database's password secret", () => {
+    const c = copy("dev");
+    c.secrets = c.secrets.filter((s) => s.name !== "POSTGRES_PASSWORD");
+    expect(problemsOf(c, "envs/dev")).toEqual([
+      "envs/dev: secrets must include POSTGRES_PASSWORD (the database's master password), but [JWT_SECRET, API_KEY] was provided",
+    ]);
+  });
+
+  it("rejects a single AZ: a load balancer and a database subnet group need two", () => {
+    const c = copy("dev");
+    c.network.azCount = 1;
+    expect(problemsOf(c, "envs/dev")).toEqual(["envs/dev: network.azCount must be >= 2, but 1 was provided"]);
+  });
+
   it("rejects four-eyes without approvals", () => {
     const c = copy("prod");
     c.delivery.requireApproval = false;

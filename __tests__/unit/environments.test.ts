@@ -25,7 +25,7 @@ interface Expected {
     logStatement: "none" | "ddl";
     exports: string[] | undefined;
   };
-  cache: { kind: "cluster" } | { kind: "replication-group"; nodes: number; failover: boolean };
+  cache: { nodes: number; failover: boolean };
   logs: { expireDays: number; glacierAfterDays: number | null };
   edge: { priceClass: string; rateLimit: number } | null;
   alarmTopic: string | null;
@@ -33,6 +33,7 @@ interface Expected {
   ssm: Record<string, string>;
   secrets: Record<string, string | undefined>;
   dnsZone: string;
+  certificateArn: string;
 }
 
 const EXPECTED: Record<string, Expected> = {
@@ -56,7 +57,7 @@ const EXPECTED: Record<string, Expected> = {
       logStatement: "none",
       exports: undefined,
     },
-    cache: { kind: "cluster" },
+    cache: { nodes: 1, failover: false },
     logs: { expireDays: 7, glacierAfterDays: null },
     edge: null,
     alarmTopic: null,
@@ -71,6 +72,7 @@ const EXPECTED: Record<string, Expected> = {
     },
     secrets: { "dev/POSTGRES_PASSWORD": undefined, "dev/JWT_SECRET": undefined, "dev/API_KEY": undefined },
     dnsZone: "dev.internal.example.com",
+    certificateArn: "arn:aws:iam::111111111111:server-certificate/app-dev",
   },
   staging: {
     cidr: "10.20.0.0/16",
@@ -92,7 +94,7 @@ const EXPECTED: Record<string, Expected> = {
       logStatement: "none",
       exports: undefined,
     },
-    cache: { kind: "replication-group", nodes: 2, failover: true },
+    cache: { nodes: 2, failover: true },
     logs: { expireDays: 30, glacierAfterDays: null },
     edge: null,
     alarmTopic: "staging-notify",
@@ -107,6 +109,7 @@ const EXPECTED: Record<string, Expected> = {
     },
     secrets: { "staging/POSTGRES_PASSWORD": undefined, "staging/JWT_SECRET": undefined, "staging/API_KEY": undefined },
     dnsZone: "staging.internal.example.com",
+    certificateArn: "arn:aws:iam::222222222222:server-certificate/app-staging",
   },
   prod: {
     cidr: "10.30.0.0/16",
@@ -131,7 +134,7 @@ const EXPECTED: Record<string, Expected> = {
       logStatement: "ddl",
       exports: ["postgresql"],
     },
-    cache: { kind: "replication-group", nodes: 3, failover: true },
+    cache: { nodes: 3, failover: true },
     logs: { expireDays: 730, glacierAfterDays: 90 },
     edge: { priceClass: "PriceClass_100", rateLimit: 2000 },
     alarmTopic: "prod-oncall-page",
@@ -148,6 +151,7 @@ const EXPECTED: Record<string, Expected> = {
     },
     secrets: { "prod/POSTGRES_PASSWORD": "30", "prod/API_KEY": "90", "prod/JWT_SECRET": "180" },
     dnsZone: "prod.internal.example.com",
+    certificateArn: "arn:aws:iam::333333333333:server-certificate/app-prod",
   },
 };
 
@@ -184,7 +188,13 @@ describe.each(Object.keys(EXPECTED))("%s", (name) => {
     expect(onlyResource(stack, "aws_launch_template").instance_type).toBe(want.instanceType);
 
     const groups = stack.resource.aws_lb_target_group;
-    const weights = onlyResource(stack, "aws_lb_listener").default_action[0].forward.target_group.map((t: any) => {
+    const listeners = resourcesOf(stack, "aws_lb_listener");
+    expect(listeners.map((l) => [l.port, l.protocol]).sort()).toEqual([[443, "HTTPS"], [80, "HTTP"]]);
+    const http = listeners.find((l) => l.port === 80)!;
+    expect(http.default_action).toEqual([expect.objectContaining({ type: "redirect" })]);
+    const https = listeners.find((l) => l.port === 443)!;
+    expect(https.certificate_arn).toBe(want.certificateArn);
+    const weights = https.default_action[0].forward.target_group.map((t: any) => {
       const id = /^\$\{aws_lb_target_group\.([^.]+)\.arn\}$/.exec(t.arn)![1];
       return [groups[id].name, t.weight];
     });
@@ -219,21 +229,15 @@ describe.each(Object.keys(EXPECTED))("%s", (name) => {
     });
   });
 
-  it("cache: a single node or a replication group with its replicas and failover", () => {
-    const clusters = resourcesOf(stack, "aws_elasticache_cluster");
-    const groups = resourcesOf(stack, "aws_elasticache_replication_group");
-    if (want.cache.kind === "cluster") {
-      expect(clusters).toHaveLength(1);
-      expect(groups).toHaveLength(0);
-    } else {
-      expect(clusters).toHaveLength(0);
-      expect(groups).toHaveLength(1);
-      expect(groups[0]).toMatchObject({
-        num_cache_clusters: want.cache.nodes,
-        automatic_failover_enabled: want.cache.failover,
-        multi_az_enabled: want.cache.failover,
-      });
-    }
+  it("cache: a replication group of 1 + replicas nodes, encrypted, with failover per config", () => {
+    expect(resourcesOf(stack, "aws_elasticache_cluster")).toHaveLength(0);
+    expect(onlyResource(stack, "aws_elasticache_replication_group")).toMatchObject({
+      num_cache_clusters: want.cache.nodes,
+      automatic_failover_enabled: want.cache.failover,
+      multi_az_enabled: want.cache.failover,
+      at_rest_encryption_enabled: "true",
+      transit_encryption_enabled: true,
+    });
   });
 
   it("log bucket lifecycle: expiry and cold storage", () => {

@@ -18,7 +18,7 @@ const qa: EnvConfig = {
   stateBackend: { bucket: "tfstate-qa-444444444444", key: "env/qa/terraform.tfstate", lockTable: "tfstate-lock-qa" },
   network: { ...staging.network, cidr: "10.40.0.0/16", azCount: 3, natGateways: 2 },
   app: { ...staging.app, targetGroups: [{ name: "blue", weight: 90 }, { name: "green", weight: 10 }] },
-  cache: { ...staging.cache, replicas: 0, automaticFailover: false },
+  cache: { ...staging.cache, replicas: 3, automaticFailover: true },
   edge: { priceClass: "PriceClass_All", rateLimitPer5Min: 500 },
   alarms: { ...staging.alarms!, severity: "page" },
   dnsZone: "qa.internal.example.com",
@@ -42,10 +42,12 @@ describe("a fourth environment, as config only", () => {
   });
 
   it("gets every config-driven difference from its fields", () => {
-    expect(resourcesOf(stack, "aws_elasticache_cluster")).toHaveLength(1);
+    expect(resourcesOf(stack, "aws_elasticache_replication_group")[0].num_cache_clusters).toBe(4);
     expect(resourcesOf(stack, "aws_cloudfront_distribution")[0].price_class).toBe("PriceClass_All");
     expect(resourcesOf(stack, "aws_sns_topic").map((t) => t.name)).toEqual(["qa-oncall-page"]);
-    const weights = resourcesOf(stack, "aws_lb_listener")[0].default_action[0].forward.target_group.map((t: any) => t.weight);
+    const https = resourcesOf(stack, "aws_lb_listener").find((l) => l.port === 443)!;
+    expect(https.certificate_arn).toBe("arn:aws:iam::444444444444:server-certificate/app-staging");
+    const weights = https.default_action[0].forward.target_group.map((t: any) => t.weight);
     expect(weights).toEqual([90, 10]);
     expect(resourcesOf(stack, "aws_ssm_parameter").every((p) => p.name.startsWith("/qa/"))).toBe(true);
     expect(resourcesOf(stack, "aws_secretsmanager_secret").every((s) => s.name.startsWith("qa/"))).toBe(true);

@@ -5,8 +5,6 @@
  * plan is checked by the engine's integration tests; this one catches a construct change that a
  * policy would refuse, before anything is planned.
  *
- * KNOWN_MISMATCHES are findings the stacks produce today and that were reported to the stacks'
- * owners rather than waived here: when a stack is fixed, its line goes, and the test says so.
  */
 import { Testing } from "cdktf";
 import { ENVIRONMENTS, loadEnvironments } from "../../envs";
@@ -15,18 +13,6 @@ import { EnvironmentStack } from "../../stacks/environment-stack";
 import { targetFromEnv } from "../../stacks/target";
 import { planFromSynth } from "../fixtures/plans/from-synth";
 
-const KNOWN_MISMATCHES: Record<string, readonly string[]> = {
-  // No env config carries an ACM certificate, so AppService creates no HTTPS listener and its port-80
-  // listener forwards plain HTTP to the app, while the ALB security group opens 80 to the internet.
-  dev: [
-    "POLICY-OPEN-INGRESS aws_vpc_security_group_ingress_rule.app_alb-in-80",
-    // cache.replicas = 0 makes the Cache construct use a standalone aws_elasticache_cluster, which
-    // cannot encrypt at rest in provider 5.x (a replication group with num_cache_clusters = 1 can).
-    "POLICY-ENCRYPTION-AT-REST aws_elasticache_cluster.cache_cluster",
-  ],
-  staging: ["POLICY-OPEN-INGRESS aws_vpc_security_group_ingress_rule.app_alb-in-80"],
-  prod: ["POLICY-OPEN-INGRESS aws_vpc_security_group_ingress_rule.app_alb-in-80"],
-};
 
 /** cdktf's address suffix (_0A1B2C3D) is a hash of the construct path: dropped for readability. */
 const withoutHash = (address: string) => address.replace(/_[0-9A-F]{8}$/, "");
@@ -42,8 +28,8 @@ describe.each(environments.map((e) => [e.name, e] as const))("the %s Environment
     expect(vpc.change.after.tags_all.environment).toBe(name);
   });
 
-  it("raises no findings but the known, reported mismatches", () => {
+  it("raises no finding", () => {
     const found = evaluatePolicies(plan, env).map((f) => `${f.id} ${withoutHash(f.address)}`);
-    expect(found).toEqual(KNOWN_MISMATCHES[name] ?? []);
+    expect(found).toEqual([]);
   });
 });
