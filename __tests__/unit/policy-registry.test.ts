@@ -161,10 +161,10 @@ describe("blocksApproval and protectsStateful", () => {
     expect(blocksApproval([])).toBe(false);
   });
 
-  it("derives protection from the env config, preferring policy.protectStateful when present", () => {
-    expect([protectsStateful(dev), protectsStateful(envConfig("staging")), protectsStateful(prod)]).toEqual([false, false, true]);
-    expect(protectsStateful({ ...dev, policy: { protectStateful: true } } as never)).toBe(true);
-    expect(protectsStateful({ ...prod, policy: { protectStateful: false } } as never)).toBe(false);
+  it("derives protection from the env config's delivery.protectStateful", () => {
+    expect([protectsStateful(dev), protectsStateful(envConfig("staging")), protectsStateful(prod)]).toEqual([false, true, true]);
+    expect(protectsStateful({ ...dev, delivery: { ...dev.delivery, protectStateful: true } })).toBe(true);
+    expect(protectsStateful({ ...prod, delivery: { ...prod.delivery, protectStateful: false } })).toBe(false);
   });
 });
 

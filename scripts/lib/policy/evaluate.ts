@@ -8,15 +8,9 @@ import { isObject } from "./plan";
 import { EXCEPTION_INVALID, EXCEPTION_UNUSED, MetaRule, PLAN_UNREADABLE, RULE_ERROR, RULES } from "./registry";
 import type { Finding, PlanJson, PolicyContext, PolicyException, PolicyOptions, PolicyRule } from "./types";
 
-/**
- * Whether destroying or replacing a stateful resource is an error in this env: the env config's
- * `policy.protectStateful` when the schema has it, else `database.deletionProtection ||
- * delivery.requireApproval` (prod: true; dev and staging as shipped: false, reported as warnings).
- */
+/** Whether destroying or replacing a stateful resource is an error in this env (`delivery.protectStateful`). */
 export function protectsStateful(env: EnvConfig): boolean {
-  const explicit = (env as { policy?: { protectStateful?: unknown } }).policy?.protectStateful;
-  if (typeof explicit === "boolean") return explicit;
-  return env.database.deletionProtection || env.delivery.requireApproval;
+  return env.delivery.protectStateful;
 }
 
 function meta(rule: MetaRule, address: string, attribute: string, expected: string, found: string): Finding {

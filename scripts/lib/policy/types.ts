@@ -87,8 +87,7 @@ export interface PolicyOptions {
   readonly exceptionProblems?: readonly string[];
   /**
    * Whether destroying or replacing a stateful resource is an error in this env.
-   * @default - `policy.protectStateful` of the env config when present, else
-   * `database.deletionProtection || delivery.requireApproval`
+   * @default - the env config's `delivery.protectStateful`
    */
   readonly protectStateful?: boolean;
   /** The rules to run (tests run a broken rule this way). @default - the registry's RULES */
