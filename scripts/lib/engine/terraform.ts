@@ -62,6 +62,8 @@ export function parseStatePull(stdout: string): StateIdentity | null {
   if (text === "") return null;
   const json = JSON.parse(text) as { serial?: unknown; lineage?: unknown };
   if (typeof json.serial !== "number" || typeof json.lineage !== "string") throw new Error("state has no serial/lineage");
+  // A backend without a state object yet answers with an empty state (no lineage): no state.
+  if (json.lineage === "") return null;
   return { serial: json.serial, lineage: json.lineage };
 }
 
