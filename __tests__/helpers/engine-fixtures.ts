@@ -15,7 +15,7 @@ export const LOCK_SHA = sha256("lock file bytes");
 export const SUMMARY_SHA = sha256("summary");
 export const NOW = new Date("2030-01-01T12:00:00.000Z");
 
-export function envFacts(overrides: Partial<EnvFacts> & { delivery?: Partial<EnvFacts["delivery"]> } = {}): EnvFacts {
+export function envFacts(overrides: Partial<Omit<EnvFacts, "delivery">> & { delivery?: Partial<EnvFacts["delivery"]> } = {}): EnvFacts {
   return {
     name: "prod",
     accountId: "333333333333",

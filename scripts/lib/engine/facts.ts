@@ -9,11 +9,12 @@ export interface EnvFacts {
   readonly name: string;
   readonly accountId: string;
   readonly stateBackend: { readonly bucket: string; readonly key: string; readonly lockTable: string };
-  readonly delivery: EnvConfig["delivery"];
+  readonly delivery: Pick<EnvConfig["delivery"], "promotesFrom" | "requireApproval" | "fourEyes" | "autoApply" | "planTtlHours">;
 }
 
 export function envFacts(config: EnvConfig): EnvFacts {
-  return { name: config.name, accountId: config.account.id, stateBackend: config.stateBackend, delivery: config.delivery };
+  const { promotesFrom, requireApproval, fourEyes, autoApply, planTtlHours } = config.delivery;
+  return { name: config.name, accountId: config.account.id, stateBackend: config.stateBackend, delivery: { promotesFrom, requireApproval, fourEyes, autoApply, planTtlHours } };
 }
 
 /** One successful apply recorded in the ledger (a `deployed/<env>/<stamp>` tag). */
