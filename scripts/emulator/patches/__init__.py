@@ -1,0 +1,43 @@
+"""The project's in-memory patches to moto 5.2.5, applied by launcher.py before the server starts.
+
+Each patch is a module here with one ``apply()`` function whose docstring says what moto gets wrong,
+what the AWS provider 5.100.0 does with it, and what the patch does. Order matters only where noted.
+"""
+from __future__ import annotations
+
+import importlib
+from collections import OrderedDict
+from typing import Callable
+
+# name -> module; applied in this order
+NAMES = [
+    "elasticache_members",
+    "budgets_tags",
+]
+
+
+def _load() -> "OrderedDict[str, Callable[[], None]]":
+    reg: "OrderedDict[str, Callable[[], None]]" = OrderedDict()
+    for name in NAMES:
+        mod = importlib.import_module(f"patches.{name}")
+        fn = mod.apply
+        fn.__doc__ = mod.__doc__ or fn.__doc__
+        reg[name] = fn
+    return reg
+
+
+REGISTRY = _load()
+
+
+def apply(selection: str = "all") -> list[str]:
+    """Apply the selected patches (``all``, ``none`` or ``a,b``); returns the names applied."""
+    sel = (selection or "all").strip()
+    if sel == "none":
+        return []
+    names = list(REGISTRY) if sel == "all" else [s.strip() for s in sel.split(",") if s.strip()]
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        raise ValueError(f"unknown patch(es) {unknown}; known: {list(REGISTRY)}")
+    for n in names:
+        REGISTRY[n]()
+    return names
