@@ -1,0 +1,160 @@
+/**
+ * The emulator launcher and its patches, for real: moto from the project venv, no mocks.
+ */
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { S3Client, CreateBucketCommand, ListBucketsCommand } from "@aws-sdk/client-s3";
+import { EmulatorError, answers, emulatorStatus, pidAlive, startEmulator, stopEmulator } from "../../scripts/lib/emulator";
+import { PATHS, PROJECT_ROOT } from "../../scripts/lib/toolchain";
+import { startTestEmulator, withEmulator } from "../helpers/emulator";
+
+const run = promisify(execFile);
+const noEnv = { ...process.env, EMULATOR_PORT: "", EMULATOR_STATE_DIR: "" };
+
+async function probe(endpoint: string, scenario: string, account = "111111111111"): Promise<any> {
+  const { stdout } = await run(PATHS.venvPython, [join(PROJECT_ROOT, "scripts/emulator/probe.py"), endpoint, scenario, "--account", account], {
+    timeout: 60_000,
+  });
+  return JSON.parse(stdout);
+}
+
+async function clientsFor(endpoint: string, account: string) {
+  const base = { endpoint, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } };
+  const sts = new STSClient(base);
+  const { Credentials: c } = await sts.send(
+    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/terraform-deploy`, RoleSessionName: "test" }),
+  );
+  const credentials = { accessKeyId: c!.AccessKeyId!, secretAccessKey: c!.SecretAccessKey!, sessionToken: c!.SessionToken! };
+  return {
+    sts: new STSClient({ ...base, credentials }),
+    s3: new S3Client({ ...base, credentials, forcePathStyle: true }),
+  };
+}
+
+describe("emulator lifecycle", () => {
+  let stateDir: string;
+  beforeEach(() => {
+    stateDir = mkdtempSync(join(tmpdir(), "emulator-life-"));
+  });
+  afterEach(async () => {
+    await stopEmulator({ stateDir, env: noEnv }).catch(() => undefined);
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it("starts on a free port, answers, reuses on a second start, stops and removes its record", async () => {
+    const first = await startEmulator({ stateDir, env: noEnv });
+    expect(first.reused).toBe(false);
+    expect(first.endpoint).toBe(`http://127.0.0.1:${first.port}`);
+    expect(first.env).toMatchObject({ TARGET: "local", LOCAL_ENDPOINT: first.endpoint, LOCAL_STATE_DIR: join(stateDir, String(first.port)) });
+    expect(existsSync(first.localStateDir)).toBe(true);
+    expect(JSON.parse(readFileSync(first.recordFile, "utf8"))).toMatchObject({ pid: first.pid, port: first.port, endpoint: first.endpoint });
+    expect(first.patches).toEqual(expect.arrayContaining(["elasticache_members", "budgets_tags"]));
+
+    const sts = new STSClient({ endpoint: first.endpoint, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+    expect((await sts.send(new GetCallerIdentityCommand({}))).Account).toMatch(/^\d{12}$/);
+
+    const again = await startEmulator({ stateDir, env: noEnv });
+    expect(again.reused).toBe(true);
+    expect(again.pid).toBe(first.pid);
+    const samePort = await startEmulator({ stateDir, port: first.port, env: noEnv });
+    expect(samePort.pid).toBe(first.pid);
+
+    expect((await emulatorStatus({ stateDir, env: noEnv })).state).toBe("running");
+    const stopped = await stopEmulator({ stateDir, env: noEnv });
+    expect(stopped?.pid).toBe(first.pid);
+    expect(pidAlive(first.pid)).toBe(false);
+    expect(existsSync(first.recordFile)).toBe(false);
+    expect(existsSync(first.localStateDir)).toBe(false);
+    expect(await answers(first.port)).toBe(false);
+    expect((await emulatorStatus({ stateDir, env: noEnv })).state).toBe("stopped");
+  }, 60_000);
+
+  it("reports a kill -9'd emulator as crashed, and a new start replaces it", async () => {
+    const emu = await startEmulator({ stateDir, env: noEnv });
+    process.kill(emu.pid, "SIGKILL");
+    for (let i = 0; i < 50 && pidAlive(emu.pid); i++) await new Promise((r) => setTimeout(r, 100));
+
+    const status = await emulatorStatus({ stateDir, env: noEnv });
+    expect(status.state).toBe("crashed");
+    expect(status.reason).toContain(`pid ${emu.pid} is gone`);
+    expect(status.record?.port).toBe(emu.port);
+
+    const fresh = await startEmulator({ stateDir, env: noEnv });
+    expect(fresh.reused).toBe(false);
+    expect(fresh.pid).not.toBe(emu.pid);
+    expect(existsSync(emu.recordFile)).toBe(emu.port === fresh.port);
+  }, 60_000);
+
+  it("refuses clearly when the venv is missing", async () => {
+    const python = join(stateDir, "no-venv", "bin", "python");
+    await expect(startEmulator({ stateDir, python, env: noEnv })).rejects.toMatchObject({
+      name: "EmulatorError",
+      code: "VENV_MISSING",
+      message: expect.stringContaining("npm run setup"),
+    });
+    await expect(startEmulator({ stateDir, python, env: noEnv })).rejects.toBeInstanceOf(EmulatorError);
+  });
+
+  it("gives the log tail when the launcher dies before answering", async () => {
+    // A patch name that does not exist makes the launcher exit with code 4 before serving.
+    await expect(startEmulator({ stateDir, patches: "no_such_patch", env: noEnv, timeoutMs: 20_000 })).rejects.toMatchObject({
+      code: "START_EXITED",
+      message: expect.stringMatching(/exited \(code 4\)[\s\S]*unknown patch/),
+    });
+  }, 30_000);
+
+  it("gives two test emulators two ports and two pids", async () => {
+    const [a, b] = await Promise.all([startTestEmulator(), startTestEmulator()]);
+    try {
+      expect(a.port).not.toBe(b.port);
+      expect(a.pid).not.toBe(b.pid);
+      expect(await answers(a.port)).toBe(true);
+      expect(await answers(b.port)).toBe(true);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+    expect(pidAlive(a.pid) || pidAlive(b.pid)).toBe(false);
+  }, 60_000);
+});
+
+describe("emulator fidelity patches", () => {
+  const emu = withEmulator();
+
+  it("describes replication group members as available cache clusters, and deletes them with the group", async () => {
+    const out = await probe(emu().endpoint, "elasticache");
+    expect(out.memberClusters).toHaveLength(3);
+    expect(out.described).toEqual(
+      out.memberClusters.map((id: string) => ({ id, status: "available", replicationGroupId: id.replace(/-\d{3}$/, "") })),
+    );
+    expect(out.membersLeftAfterDelete).toEqual([]);
+    expect(out.groupLeftAfterDelete).toBe(false);
+  }, 60_000);
+
+  it("round-trips budget tags (create, tag, untag, delete)", async () => {
+    const out = await probe(emu().endpoint, "budgets", "333333333333");
+    expect(out).toEqual({
+      created: ["Project=probe"],
+      tagged: ["Env=dev", "Project=probe", "Tmp=x"],
+      untagged: ["Env=dev", "Project=probe"],
+      afterDelete: "NotFoundException",
+    });
+  }, 60_000);
+
+  it("keeps accounts apart: a bucket made in 111111111111 is not listed in 333333333333", async () => {
+    const a = await clientsFor(emu().endpoint, "111111111111");
+    const b = await clientsFor(emu().endpoint, "333333333333");
+    expect((await a.sts.send(new GetCallerIdentityCommand({}))).Account).toBe("111111111111");
+    expect((await b.sts.send(new GetCallerIdentityCommand({}))).Account).toBe("333333333333");
+
+    const bucket = `apart-${Date.now()}`;
+    await a.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const inA = (await a.s3.send(new ListBucketsCommand({}))).Buckets?.map((x) => x.Name) ?? [];
+    const inB = (await b.s3.send(new ListBucketsCommand({}))).Buckets?.map((x) => x.Name) ?? [];
+    expect(inA).toContain(bucket);
+    expect(inB).not.toContain(bucket);
+  }, 60_000);
+});
