@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { EngineError } from "./errors";
 import { canonicalJson, sha256, sha256File } from "./hash";
 import { stackDir, type EnginePaths } from "./paths";
@@ -57,9 +57,14 @@ export async function synthesize(paths: EnginePaths, env: string, commit: string
   try {
     const childVars = { ...vars, CDKTF_OUTDIR: tmp };
     const custom = vars.PROMOTE_SYNTH_COMMAND;
+    // The project's own checkout synthesizes precompiled (setup rebuilds dist/ first when a source is
+    // newer); another checkout (a test's temporary one) runs its main.ts through the transpile hook.
+    const node = JSON.stringify(process.execPath);
     const [cmd, args, shell] = custom
       ? [custom, [] as string[], true]
-      : [process.execPath, ["-r", join(PROJECT_ROOT, "scripts", "lib", "engine", "ts-hook.js"), "main.ts"], false];
+      : resolve(paths.checkoutDir) === resolve(PROJECT_ROOT)
+        ? [`${node} scripts/setup.mjs --if-needed --quiet && ${node} dist/main.js`, [] as string[], true]
+        : [process.execPath, ["-r", join(PROJECT_ROOT, "scripts", "lib", "engine", "ts-hook.js"), "main.ts"], false];
     const code = await new Promise<number>((resolveCode, reject) => {
       const child = spawn(cmd, args, { cwd: paths.checkoutDir, env: childVars, shell, stdio: ["ignore", "pipe", "pipe"] });
       child.stdout.on("data", (b: Buffer) => log(b.toString("utf8")));
