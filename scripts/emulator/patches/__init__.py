@@ -13,6 +13,9 @@ from typing import Callable
 NAMES = [
     "elasticache_members",
     "budgets_tags",
+    "route53_private_zone",
+    "cloudfront_viewer_certificate",
+    "ec2_launch_template_tags",
 ]
 
 

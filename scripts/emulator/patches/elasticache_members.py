@@ -21,6 +21,9 @@ What the patch does:
   * After ``CreateReplicationGroup`` each member becomes a real ``CacheCluster`` (status
     ``available``, ``ReplicationGroupId`` set, engine/version/node type/port/subnet group/security
     groups/encryption copied from the group, AZ from the node group member).
+  * Cache clusters answer ``SecurityGroups`` (``[{SecurityGroupId, Status: active}]``) from the
+    security group ids they were created with (moto keeps the ids but never renders them, so the
+    provider reads ``security_group_ids = []`` for a group and plans to add them on every run).
   * ``DeleteReplicationGroup`` removes the group and its member clusters (the primary stays when
     ``RetainPrimaryCluster`` is true, detached from the group); ``DeleteCacheCluster`` removes the
     cluster. Both still return the object with status ``deleting``, like AWS.
@@ -34,6 +37,11 @@ def apply() -> None:
     from moto.elasticache import models as m
 
     RG = m.ReplicationGroup
+
+    def security_groups(self):  # noqa: ANN001, ANN202
+        return [{"SecurityGroupId": sg, "Status": "active"} for sg in (self.security_group_ids or [])]
+
+    m.CacheCluster.security_groups = property(security_groups)
     Backend = m.ElastiCacheBackend
 
     orig_set_disabled = RG._set_node_members_clusters_disabled
