@@ -10,7 +10,8 @@
 //
 // Overrides: TERRAFORM_BINARY_NAME (terraform), TF_AWS_MIRROR (/opt/tf-plugins), GO (go: the random provider
 // and actionlint are built with it),
-// PYTHON (python3). Every failure names what was missing, where it looked, and the variable.
+// PYTHON (python3), CHROMIUM_PATH (/usr/bin/chromium: the browser of the review page's test; installed
+// with apt-get when missing and running as root). Every failure names what was missing, where it looked, and the variable.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from "node:fs";
@@ -202,6 +203,36 @@ function actionlint() {
   done("actionlint", `built into ${bin}`);
 }
 
+// The headless browser of the review page's browser test (__tests__/integration/review-browser.test.ts).
+export const CHROMIUM_DEFAULT = "/usr/bin/chromium";
+function chromium() {
+  const override = process.env.CHROMIUM_PATH;
+  const bin = override || CHROMIUM_DEFAULT;
+  if (existsSync(bin)) return skipped("chromium", bin);
+  if (override) {
+    throw new SetupError(`chromium not found: CHROMIUM_PATH is "${override}", which does not exist; point CHROMIUM_PATH at a Chromium or Chrome binary, or unset it to use ${CHROMIUM_DEFAULT}`);
+  }
+  if (typeof process.getuid !== "function" || process.getuid() !== 0) {
+    throw new SetupError(
+      `chromium not found: looked for ${CHROMIUM_DEFAULT} (the browser test of the review page drives it); install it as root (apt-get update && apt-get install -y chromium) or set CHROMIUM_PATH to a Chromium or Chrome binary`,
+    );
+  }
+  log("  ..   chromium               apt-get update && apt-get install -y chromium (first run: about 1-3 min)");
+  const aptEnv = { DEBIAN_FRONTEND: "noninteractive" };
+  const update = run("apt-get", ["update"], { env: aptEnv });
+  if (update.missing) {
+    throw new SetupError(`chromium not found at ${CHROMIUM_DEFAULT} and apt-get is not on PATH to install it; install Chromium by other means and set CHROMIUM_PATH to its binary`);
+  }
+  if (update.status !== 0) throw new SetupError(`apt-get update failed (exit ${update.status}): ${update.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  const install = run("apt-get", ["install", "-y", "chromium"], { env: aptEnv });
+  if (install.status !== 0) {
+    throw new SetupError(`apt-get install -y chromium failed (exit ${install.status}): ${install.stderr.trim().split("\n").slice(-3).join(" | ")}; or set CHROMIUM_PATH to a Chromium binary`);
+  }
+  if (!existsSync(CHROMIUM_DEFAULT)) throw new SetupError(`apt-get install -y chromium succeeded but left no ${CHROMIUM_DEFAULT}; set CHROMIUM_PATH to the binary`);
+  const version = run(CHROMIUM_DEFAULT, ["--version"]).stdout.trim();
+  done("chromium", `installed ${CHROMIUM_DEFAULT}${version ? ` (${version})` : ""}`);
+}
+
 const SOURCE_ROOTS = ["main.ts", "envs", "constructs", "stacks", "scripts", "tsconfig.json", "package-lock.json"];
 function newestMtime(p) {
   if (!existsSync(p)) return 0;
@@ -224,7 +255,7 @@ function build() {
 function main() {
   mkdirSync(LOCAL, { recursive: true });
   if (!onlyChanges) log(`setup (${ROOT})`);
-  const steps = [nodeModules, terraform, awsMirror, randomProvider, cliConfig, moto, actionlint, build];
+  const steps = [nodeModules, terraform, awsMirror, randomProvider, cliConfig, moto, actionlint, chromium, build];
   try {
     for (const step of steps) step();
   } catch (e) {
