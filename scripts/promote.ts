@@ -3,6 +3,7 @@
  * reviewed. Exit codes: 0 done, 1 refused (a requirement was not met; nothing changed), 2 error
  * (usage, or the system broke: terraform crashed, the emulator is unreachable).
  */
+import { bootstrap } from "./lib/engine/bootstrap";
 import * as engine from "./lib/engine/commands";
 import { EngineError, EXIT, RefusalError } from "./lib/engine/errors";
 import { ruleFor, RULES } from "./lib/engine/rules";
@@ -21,6 +22,7 @@ const HELP: Record<string, string> = {
   main: `Usage: npx promote <command> [options]
 
 Commands:
+  bootstrap <env>                     create the env's state bucket and lock table in its own account (once)
   plan <env>                          synth if needed, plan into a bundle, print the redacted summary
   review <env> [bundle]               the summary, destructive changes first, and the plan SHA-256 to approve
   approve <env> [bundle] --sha256 H   approve the bundle whose plan SHA-256 is H
@@ -72,6 +74,11 @@ the last prod entry is the last-good release.`,
   bundles: `Usage: npx promote bundles <env>
 
 Lists the env's bundles, oldest first, with status (planned, approved, applied, expired).`,
+  bootstrap: `Usage: npx promote bootstrap <env> [--by NAME]
+
+Creates <env>'s own state bucket (versioned, encrypted, TLS-only, public access blocked) and DynamoDB lock
+table in <env>'s account, from the bootstrap-<env> stack whose own state is local (outside cdktf.out).
+Run once per environment before its first plan; a second run changes nothing.`,
   rules: `Usage: npx promote rules
 
 Every refusal id, its cause and the usual fix (the same table as scripts/lib/engine/RULES.md).`,
@@ -165,6 +172,13 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
       return EXIT.ok;
     }
     switch (command) {
+      case "bootstrap": {
+        allow(p, command, ["by"]);
+        const { env } = envArg(p, command, 1);
+        const r = await bootstrap(ctx, { env, by: str(p, "by") });
+        ctx.io.out(`bootstrapped ${env}: ${r.resources} resources managed, ${r.changed} created or changed, ${r.seconds.toFixed(1)} s\n`);
+        return EXIT.ok;
+      }
       case "plan": {
         allow(p, command, ["by", "synth", "ttl", "wait"]);
         const { env } = envArg(p, command, 1);
