@@ -24,10 +24,12 @@ const HELP: Record<string, string> = {
 Commands:
   bootstrap <env>                     create the env's state bucket and lock table in its own account (once)
   plan <env>                          synth if needed, plan into a bundle, print the redacted summary
+  plan <env> --speculative            a preview (pull requests): no promotion gate, never approvable
   review <env> [bundle]               the summary, destructive changes first, and the plan SHA-256 to approve
   approve <env> [bundle] --sha256 H   approve the bundle whose plan SHA-256 is H
   apply <env> [bundle]                verify the bundle, then terraform apply that saved plan (no re-plan)
   apply <env> --auto                  plan and apply in one step (only where the env allows it)
+  policy <env> [bundle]               the bundle's policy findings (exit 1 when they block approval)
   audit verify <env>                  verify the env's hash-chained audit log
   ledger <env>                        successful applies of the env (deployed/<env>/* tags)
   bundles <env>                       the env's bundles and their status
@@ -37,11 +39,16 @@ Commands:
 Exit codes: 0 done, 1 refused (nothing changed), 2 error.
 
 ${DIRS}`,
-  plan: `Usage: npx promote plan <env> [--by NAME] [--synth auto|always|never] [--ttl DURATION] [--wait SECONDS]
+  plan: `Usage: npx promote plan <env> [--by NAME] [--synth auto|always|never] [--ttl DURATION] [--wait SECONDS] [--speculative]
 
 Plans <env> from the checked-out commit into plans/<env>/<id>/ (plan.tfplan 0600, manifest.json,
-summary.txt). A promotion-gated env (delivery.promotesFrom) is planned only from a commit the previous
-env applied successfully, and only from a checkout without uncommitted changes to synth inputs.
+summary.txt, policy.json). A promotion-gated env (delivery.promotesFrom) is planned only from a commit the
+previous env applied successfully, and only from a checkout without uncommitted changes to synth inputs.
+The plan's policy findings (scripts/lib/policy, with policy-exceptions.json) are printed and recorded; an
+error finding blocks approve and apply (POLICY-BLOCKED).
+
+  --speculative    a preview for a pull request: skips the promotion gate and the clean-tree check; the
+                   bundle is marked speculative and can never be approved or applied (BUNDLE-SPECULATIVE)
 
   --by NAME        the plan's author (default PROMOTE_USER, git user.name, OS user)
   --synth MODE     auto (default): when the stack is missing or was synthesized from something else
@@ -79,6 +86,11 @@ Lists the env's bundles, oldest first, with status (planned, approved, applied, 
 Creates <env>'s own state bucket (versioned, encrypted, TLS-only, public access blocked) and DynamoDB lock
 table in <env>'s account, from the bootstrap-<env> stack whose own state is local (outside cdktf.out).
 Run once per environment before its first plan; a second run changes nothing.`,
+  policy: `Usage: npx promote policy <env> [bundle] [--markdown]
+
+Prints the bundle's recorded policy findings (policy.json, checked against its manifest). Exit 0 when they
+block nothing, 1 when an error finding blocks approval and apply (POLICY-BLOCKED).
+  --markdown   a Markdown table (for $GITHUB_STEP_SUMMARY)`,
   rules: `Usage: npx promote rules
 
 Every refusal id, its cause and the usual fix (the same table as scripts/lib/engine/RULES.md).`,
@@ -92,7 +104,7 @@ interface Parsed {
 }
 
 const VALUE_FLAGS = new Set(["by", "synth", "ttl", "wait", "sha256", "comment"]);
-const BOOL_FLAGS = new Set(["auto", "help"]);
+const BOOL_FLAGS = new Set(["auto", "help", "speculative", "markdown"]);
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const positional: string[] = [];
@@ -180,11 +192,12 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         return EXIT.ok;
       }
       case "plan": {
-        allow(p, command, ["by", "synth", "ttl", "wait"]);
+        allow(p, command, ["by", "synth", "ttl", "wait", "speculative"]);
         const { env } = envArg(p, command, 1);
         const ttl = str(p, "ttl");
-        await engine.plan(ctx, { env, by: str(p, "by"), synth: synthMode(p), ttlHours: ttl === undefined ? undefined : parseDuration(ttl), waitSeconds: waitSeconds(p) });
-        ctx.io.out(`Next: npx promote review ${env}\n`);
+        const speculative = p.flags.has("speculative");
+        await engine.plan(ctx, { env, by: str(p, "by"), synth: synthMode(p), ttlHours: ttl === undefined ? undefined : parseDuration(ttl), waitSeconds: waitSeconds(p), speculative });
+        if (!speculative) ctx.io.out(`Next: npx promote review ${env}\n`);
         return EXIT.ok;
       }
       case "review": {
@@ -208,6 +221,11 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         if (!auto && p.flags.has("synth")) throw new UsageError("--synth is for apply --auto only: apply never re-synthesizes");
         await engine.apply(ctx, { env, bundle, by: str(p, "by"), auto, waitSeconds: waitSeconds(p), synth: synthMode(p) });
         return EXIT.ok;
+      }
+      case "policy": {
+        allow(p, command, ["markdown"]);
+        const { env, bundle } = envArg(p, command, 2);
+        return engine.showPolicy(ctx, { env, bundle, markdown: p.flags.has("markdown") }).blocks ? EXIT.refused : EXIT.ok;
       }
       case "audit": {
         allow(p, command, []);

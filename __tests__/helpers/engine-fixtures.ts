@@ -15,6 +15,13 @@ export const LOCK_SHA = sha256("lock file bytes");
 export const SUMMARY_SHA = sha256("summary");
 export const NOW = new Date("2030-01-01T12:00:00.000Z");
 
+/** policy.json as `promote plan` writes it, for env; no findings unless given. */
+export function policyText(env = "prod", findings: unknown[] = []): string {
+  return `${JSON.stringify({ schemaVersion: 1, env, exceptionsFile: null, findings }, null, 2)}\n`;
+}
+export const POLICY_TEXT = policyText();
+export const POLICY_SHA = sha256(POLICY_TEXT);
+
 export function envFacts(overrides: Partial<Omit<EnvFacts, "delivery">> & { delivery?: Partial<EnvFacts["delivery"]> } = {}): EnvFacts {
   return {
     name: "prod",
@@ -46,6 +53,9 @@ export function manifest(overrides: Partial<Manifest> = {}): Manifest {
     expiresAt: "2030-01-02T11:00:00.000Z",
     createdBy: "alice",
     auto: false,
+    policy: { file: "policy.json", sha256: POLICY_SHA, errors: 0, warnings: 0, waived: 0 },
+    speculative: false,
+    rollback: null,
     ...overrides,
   };
 }
@@ -84,9 +94,11 @@ export function applyFacts(overrides: Partial<ApplyFacts> = {}): ApplyFacts {
     planFileSha256: PLAN_SHA,
     approvalText: JSON.stringify(approval(parses(mText) ? (mText as string) : manifestText())),
     appliedText: null,
+    policyText: POLICY_TEXT,
     now: NOW,
-    checkout: { commit: COMMIT, synthSha256: SYNTH_SHA, lockFileSha256: LOCK_SHA },
+    checkout: { commit: COMMIT, synthSha256: SYNTH_SHA, lockFileSha256: LOCK_SHA, synthCommit: COMMIT },
     previousEnvApplies: [{ env: "staging", tag: "deployed/staging/20300101T100000Z", commit: COMMIT, at: "2030-01-01T10:00:00Z" }],
+    ownApplies: [],
     stateNow: { serial: 7, lineage: "lineage-1" },
     ...overrides,
   };
@@ -100,6 +112,7 @@ export function approveFacts(overrides: Partial<ApproveFacts> = {}): ApproveFact
     summaryFileSha256: SUMMARY_SHA,
     approvalText: null,
     appliedText: null,
+    policyText: POLICY_TEXT,
     now: NOW,
     givenSha256: PLAN_SHA,
     approver: "bob",

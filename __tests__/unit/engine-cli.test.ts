@@ -13,7 +13,7 @@ import { sha256 } from "../../scripts/lib/engine/hash";
 import { Ledger } from "../../scripts/lib/engine/ledger";
 import type { Manifest } from "../../scripts/lib/engine/schemas";
 import { main, parseDuration } from "../../scripts/promote";
-import { gitRepo, manifest, tempDir } from "../helpers/engine-fixtures";
+import { gitRepo, manifest, policyText, tempDir } from "../helpers/engine-fixtures";
 
 interface World {
   ctx: EngineContext;
@@ -63,6 +63,7 @@ function writeBundle(w: World, env: string, overrides: Partial<Manifest> = {}): 
     backend: { type: "s3", bucket: cfg.stateBackend.bucket, key: cfg.stateBackend.key, lockTable: cfg.stateBackend.lockTable, region: cfg.region },
     account: cfg.account.id,
     summarySha256: sha256(summary),
+    policy: { file: "policy.json", sha256: sha256(policyText(env)), errors: 0, warnings: 0, waived: 0 },
     createdAt: new Date(now - 60_000).toISOString(),
     expiresAt: new Date(now + 3_600_000).toISOString(),
     createdBy: "alice",
@@ -72,6 +73,7 @@ function writeBundle(w: World, env: string, overrides: Partial<Manifest> = {}): 
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "plan.tfplan"), planBytes, { mode: 0o600 });
   writeFileSync(join(dir, "summary.txt"), summary);
+  writeFileSync(join(dir, "policy.json"), policyText(env));
   writeFileSync(join(dir, "manifest.json"), `${JSON.stringify(m, null, 2)}\n`);
   return { dir, m };
 }

@@ -15,6 +15,7 @@ import {
   OTHER_COMMIT,
   PLAN_SHA,
   planFacts,
+  POLICY_TEXT,
   SUMMARY_SHA,
   SYNTH_SHA,
 } from "../helpers/engine-fixtures";
@@ -35,8 +36,10 @@ describe("decideApply", () => {
   it("runs its checks in a fixed order", () => {
     expect(APPLY_CHECKS.map((c) => c.id)).toEqual([
       "BUNDLE-ENV-MISMATCH",
+      "BUNDLE-SPECULATIVE",
       "PLAN-FILE-MISSING",
       "PLAN-HASH-MISMATCH",
+      "POLICY-HASH-MISMATCH",
       "BUNDLE-ALREADY-APPLIED",
       "BUNDLE-BACKEND-MISMATCH",
       "BUNDLE-ACCOUNT-MISMATCH",
@@ -48,6 +51,7 @@ describe("decideApply", () => {
       "APPROVAL-HASH-MISMATCH",
       "MANIFEST-HASH-MISMATCH",
       "FOUR-EYES",
+      "POLICY-BLOCKED",
       "BUNDLE-EXPIRED",
       "PROMOTION-GATE",
       "PLAN-STALE",
@@ -55,7 +59,7 @@ describe("decideApply", () => {
   });
 
   it("reports the first failing check when several fail", () => {
-    const d = decideApply(applyFacts({ planFileSha256: sha256("other"), checkout: { commit: OTHER_COMMIT, synthSha256: SYNTH_SHA, lockFileSha256: LOCK_SHA } }));
+    const d = decideApply(applyFacts({ planFileSha256: sha256("other"), checkout: { commit: OTHER_COMMIT, synthSha256: SYNTH_SHA, lockFileSha256: LOCK_SHA, synthCommit: OTHER_COMMIT } }));
     refusedWith(d, "PLAN-HASH-MISMATCH");
   });
 
@@ -125,19 +129,19 @@ describe("decideApply", () => {
 
   describe("CHECKOUT-COMMIT-MISMATCH: the checkout is not the bundle's commit", () => {
     it("refuses", () =>
-      refusedWith(decideApply(applyFacts({ checkout: { commit: OTHER_COMMIT, synthSha256: SYNTH_SHA, lockFileSha256: LOCK_SHA } })), "CHECKOUT-COMMIT-MISMATCH"));
+      refusedWith(decideApply(applyFacts({ checkout: { commit: OTHER_COMMIT, synthSha256: SYNTH_SHA, lockFileSha256: LOCK_SHA, synthCommit: COMMIT } })), "CHECKOUT-COMMIT-MISMATCH"));
   });
 
   describe("SYNTH-DIGEST-MISMATCH: cdk.tf.json is not the one planned", () => {
     it("refuses a changed cdk.tf.json", () =>
-      refusedWith(decideApply(applyFacts({ checkout: { commit: COMMIT, synthSha256: sha256("edited"), lockFileSha256: LOCK_SHA } })), "SYNTH-DIGEST-MISMATCH"));
+      refusedWith(decideApply(applyFacts({ checkout: { commit: COMMIT, synthSha256: sha256("edited"), lockFileSha256: LOCK_SHA, synthCommit: COMMIT } })), "SYNTH-DIGEST-MISMATCH"));
     it("refuses a missing cdk.tf.json", () =>
-      refusedWith(decideApply(applyFacts({ checkout: { commit: COMMIT, synthSha256: null, lockFileSha256: LOCK_SHA } })), "SYNTH-DIGEST-MISMATCH"));
+      refusedWith(decideApply(applyFacts({ checkout: { commit: COMMIT, synthSha256: null, lockFileSha256: LOCK_SHA, synthCommit: COMMIT } })), "SYNTH-DIGEST-MISMATCH"));
   });
 
   describe("LOCK-FILE-MISMATCH: the provider lock file changed", () => {
     it("refuses", () =>
-      refusedWith(decideApply(applyFacts({ checkout: { commit: COMMIT, synthSha256: SYNTH_SHA, lockFileSha256: sha256("other") } })), "LOCK-FILE-MISMATCH"));
+      refusedWith(decideApply(applyFacts({ checkout: { commit: COMMIT, synthSha256: SYNTH_SHA, lockFileSha256: sha256("other"), synthCommit: COMMIT } })), "LOCK-FILE-MISMATCH"));
   });
 
   describe("APPROVAL-INVALID: approval.json cannot be read", () => {
@@ -248,7 +252,7 @@ describe("decideApprove", () => {
 });
 
 describe("decideReview", () => {
-  const facts = { env: envFacts(), manifestText: manifestText(), planFileSha256: PLAN_SHA, summaryFileSha256: SUMMARY_SHA, approvalText: null, appliedText: null, now: NOW };
+  const facts = { env: envFacts(), manifestText: manifestText(), planFileSha256: PLAN_SHA, summaryFileSha256: SUMMARY_SHA, approvalText: null, appliedText: null, policyText: POLICY_TEXT, now: NOW };
   it("accepts an intact bundle", () => expect(decideReview(facts)).toEqual({ ok: true }));
   it("refuses a flipped plan file (PLAN-HASH-MISMATCH)", () => refusedWith(decideReview({ ...facts, planFileSha256: sha256("x") }), "PLAN-HASH-MISMATCH"));
   it("refuses an edited summary (SUMMARY-HASH-MISMATCH)", () => refusedWith(decideReview({ ...facts, summaryFileSha256: null }), "SUMMARY-HASH-MISMATCH"));

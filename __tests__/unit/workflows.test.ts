@@ -190,7 +190,7 @@ describe("pull-request.yml", () => {
     expect(r).toContain('npx promote plan "$ENV_NAME" --speculative');
     expect(r).toContain("GITHUB_STEP_SUMMARY");
     expect(r).toContain("Plan SHA-256");
-    expect(r).toContain("dist/scripts/lib/policy/cli.js");
+    expect(r).toContain(`npx promote policy "$ENV_NAME" "$(basename "$BUNDLE")" --markdown`);
   });
 
   it("never applies, approves or uploads a plan", () => {

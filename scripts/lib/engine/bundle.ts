@@ -14,6 +14,7 @@ export const FILES = {
   plan: "plan.tfplan",
   manifest: "manifest.json",
   summary: "summary.txt",
+  policy: "policy.json",
   approval: "approval.json",
   applied: "applied.json",
 } as const;
@@ -23,6 +24,8 @@ export interface BundleFiles {
   readonly planFileSha256: string | null;
   readonly approvalText: string | null;
   readonly appliedText: string | null;
+  /** policy.json's text, or null when it does not exist. */
+  readonly policyText: string | null;
 }
 
 const readOrNull = (path: string): string | null => (existsSync(path) ? readFileSync(path, "utf8") : null);
@@ -34,6 +37,7 @@ export function readBundle(dir: string, planFile: string = join(dir, FILES.plan)
     planFileSha256: sha256File(planFile),
     approvalText: readOrNull(join(dir, FILES.approval)),
     appliedText: readOrNull(join(dir, FILES.applied)),
+    policyText: readOrNull(join(dir, FILES.policy)),
   };
 }
 

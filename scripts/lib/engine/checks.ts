@@ -6,7 +6,8 @@
 import { sha256 } from "./hash";
 import type { ApplyFacts, ApproveFacts, BundleFacts, EnvFacts, LedgerEntry, PlanFacts, ReviewFacts } from "./facts";
 import { fixFor, ruleFor, type RuleId } from "./rules";
-import { appliedSchema, approvalSchema, parseWith, type Approval, type Manifest } from "./schemas";
+import { blocksApproval, countFindings } from "../policy/evaluate";
+import { appliedSchema, approvalSchema, parseWith, policyFileSchema, type Approval, type Manifest } from "./schemas";
 
 export type CheckResult =
   | { readonly status: "pass" }
@@ -52,6 +53,15 @@ export function gateOpen(env: EnvFacts, commit: string, applies: readonly Ledger
   return env.delivery.promotesFrom === null || applies.some((a) => a.env === env.delivery.promotesFrom && a.commit === commit);
 }
 
+/**
+ * The rollback rule of the promotion gate: a rollback may return to a commit this env itself applied
+ * successfully (it is in the env's own ledger) without the previous env having it; any other commit
+ * goes through the gate like a normal plan.
+ */
+export function rollbackGateOpen(env: EnvFacts, commit: string, previousEnvApplies: readonly LedgerEntry[], ownApplies: readonly LedgerEntry[]): boolean {
+  return ownApplies.some((a) => a.env === env.name && a.commit === commit) || gateOpen(env, commit, previousEnvApplies);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bundle integrity and identity
 // ---------------------------------------------------------------------------------------------
@@ -76,6 +86,33 @@ export const summaryIntact = defineCheck<BundleContext<ReviewFacts>>("SUMMARY-HA
   facts.summaryFileSha256 === manifest.summarySha256
     ? PASS
     : fail(`summary.txt SHA-256 ${manifest.summarySha256} (manifest)`, `${short(facts.summaryFileSha256)} (file on disk)`),
+);
+
+/** policy.json is the findings file the manifest records (and so the approval binds). */
+export const policyIntact = defineCheck<BundleContext>("POLICY-HASH-MISMATCH", ({ facts, manifest }) => {
+  if (facts.policyText === null) return fail(`policy.json with SHA-256 ${manifest.policy.sha256} (manifest)`, "no policy.json");
+  const got = sha256(facts.policyText);
+  return got === manifest.policy.sha256 ? PASS : fail(`policy.json SHA-256 ${manifest.policy.sha256} (manifest)`, `${got} (file on disk)`);
+});
+
+/** The recorded findings block nothing: no error-level finding without a recorded exception. */
+export const policyAllows = defineCheck<BundleContext>("POLICY-BLOCKED", ({ facts, manifest }) => {
+  const parsed = parseWith(policyFileSchema, facts.policyText ?? "");
+  if (!parsed.ok) return fail("a policy.json matching the policy file schema", parsed.reason);
+  if (parsed.value.env !== manifest.env) return fail(`findings for env "${manifest.env}"`, `findings for env "${parsed.value.env}"`);
+  const findings = parsed.value.findings;
+  if (!blocksApproval(findings)) return PASS;
+  const errors = findings.filter((f) => f.level === "error" && !f.waived);
+  const c = countFindings(findings);
+  return fail(
+    "no unwaived error-level policy finding",
+    `${c.errors} error(s): ${errors.slice(0, 3).map((f) => `${f.id} on ${f.address}`).join(", ")}${errors.length > 3 ? ", ..." : ""}`,
+  );
+});
+
+/** A speculative plan (a pull request's preview) is never approved or applied. */
+export const notSpeculative = defineCheck<BundleContext>("BUNDLE-SPECULATIVE", ({ manifest }) =>
+  manifest.speculative ? fail("a bundle made by `promote plan` or `promote rollback`", "a speculative bundle (promote plan --speculative)") : PASS,
 );
 
 export const notAlreadyApplied = defineCheck<BundleContext>("BUNDLE-ALREADY-APPLIED", ({ facts }) => {
@@ -113,11 +150,26 @@ export const accountMatches = defineCheck<BundleContext>("BUNDLE-ACCOUNT-MISMATC
 // Checkout: the code and working directory the plan came from
 // ---------------------------------------------------------------------------------------------
 
-export const checkoutCommitMatches = defineCheck<BundleContext<ApplyFacts>>("CHECKOUT-COMMIT-MISMATCH", ({ facts, manifest }) =>
-  facts.checkout.commit === manifest.git.commit
+/**
+ * The code applied is the code planned. A normal bundle: the checkout is at the bundle's commit. A
+ * rollback bundle was planned from a temporary worktree of an older release, so the checkout's commit
+ * says nothing about it; instead the rollback commit must be the bundle's commit and the working
+ * directory must have been synthesized from it (its synth stamp; SYNTH-DIGEST-MISMATCH then checks the
+ * bytes).
+ */
+export const checkoutCommitMatches = defineCheck<BundleContext<ApplyFacts>>("CHECKOUT-COMMIT-MISMATCH", ({ facts, manifest }) => {
+  const rb = manifest.rollback;
+  if (rb !== null) {
+    if (rb.toCommit !== manifest.git.commit) return fail(`rollback commit ${rb.toCommit} = the bundle's commit`, `bundle commit ${manifest.git.commit}`);
+    return facts.checkout.synthCommit === rb.toCommit
+      ? PASS
+      : fail(`the working directory synthesized from rollback commit ${rb.toCommit}`, `synthesized from ${facts.checkout.synthCommit ?? "(unknown)"}`,
+          `run \`promote rollback ${facts.env.name} --to ${rb.toTag}\` again (the working directory was re-synthesized since)`);
+  }
+  return facts.checkout.commit === manifest.git.commit
     ? PASS
-    : fail(`checkout at ${manifest.git.commit} (the bundle's commit)`, `checkout at ${facts.checkout.commit}`),
-);
+    : fail(`checkout at ${manifest.git.commit} (the bundle's commit)`, `checkout at ${facts.checkout.commit}`);
+});
 
 export const synthDigestMatches = defineCheck<BundleContext<ApplyFacts>>("SYNTH-DIGEST-MISMATCH", ({ facts, manifest }) =>
   facts.checkout.synthSha256 === manifest.synth.sha256
@@ -205,7 +257,10 @@ export const fourEyesOnApprove = defineCheck<BundleContext<ApproveFacts>>("FOUR-
 export const bundleCommitPromoted = defineCheck<BundleContext<ApplyFacts>>("PROMOTION-GATE", ({ facts, manifest }) => {
   const from = facts.env.delivery.promotesFrom;
   if (from === null) return NOT_APPLICABLE;
-  return gateOpen(facts.env, manifest.git.commit, facts.previousEnvApplies)
+  const open = manifest.rollback !== null
+    ? rollbackGateOpen(facts.env, manifest.git.commit, facts.previousEnvApplies, facts.ownApplies)
+    : gateOpen(facts.env, manifest.git.commit, facts.previousEnvApplies);
+  return open
     ? PASS
     : fail(`commit ${manifest.git.commit} applied successfully in "${from}"`, describeApplies(from, facts.previousEnvApplies));
 });
@@ -219,17 +274,18 @@ export const stateUnchanged = defineCheck<BundleContext<ApplyFacts>>("PLAN-STALE
   return same ? PASS : fail(`state as planned (${show(was)})`, `state now (${show(now)})`);
 });
 
-export const checkoutPromoted = defineCheck<PlanFacts>("PROMOTION-GATE", ({ env, checkout, previousEnvApplies }) => {
+export const checkoutPromoted = defineCheck<PlanFacts>("PROMOTION-GATE", ({ env, checkout, previousEnvApplies, ownApplies, kind }) => {
   const from = env.delivery.promotesFrom;
-  if (from === null) return NOT_APPLICABLE;
-  return gateOpen(env, checkout.commit, previousEnvApplies)
+  if (from === null || kind === "speculative") return NOT_APPLICABLE;
+  const open = kind === "rollback" ? rollbackGateOpen(env, checkout.commit, previousEnvApplies, ownApplies ?? []) : gateOpen(env, checkout.commit, previousEnvApplies);
+  return open
     ? PASS
     : fail(`commit ${checkout.commit} applied successfully in "${from}"`, describeApplies(from, previousEnvApplies),
         `run \`promote plan ${from}\` and \`promote apply ${from}\` on this commit first, or check out a commit "${from}" applied (\`promote ledger ${from}\`)`);
 });
 
-export const checkoutClean = defineCheck<PlanFacts>("WORKTREE-DIRTY", ({ env, checkout }) => {
-  if (env.delivery.promotesFrom === null) return NOT_APPLICABLE;
+export const checkoutClean = defineCheck<PlanFacts>("WORKTREE-DIRTY", ({ env, checkout, kind }) => {
+  if (env.delivery.promotesFrom === null || kind === "speculative") return NOT_APPLICABLE;
   return checkout.dirtyPaths.length === 0
     ? PASS
     : fail("no uncommitted changes to synth inputs", `uncommitted: ${checkout.dirtyPaths.slice(0, 5).join(", ")}${checkout.dirtyPaths.length > 5 ? ", ..." : ""}`);

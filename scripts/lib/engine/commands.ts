@@ -1,11 +1,13 @@
 /**
- * The commands behind `npx promote`: plan, review, approve, apply (and apply --auto), audit verify,
- * ledger, bundles. Each gathers facts, asks a decision (decisions.ts), and only then acts. Every plan,
+ * The commands behind `npx promote`: plan (and plan --speculative), review, approve, apply (and apply
+ * --auto), policy, audit verify, ledger, bundles. drift, rollback and doctor live beside this file and
+ * use the helpers exported below. Each gathers facts, asks a decision (decisions.ts), and only then acts. Every plan,
  * approval, apply and refusal appends an audit record; plan and apply hold the env's lock.
  */
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getEnvironment, loadEnvironments, type EnvConfig } from "../../../envs";
+import { blocksApproval, countFindings, evaluatePolicies, formatFindings, formatFindingsMarkdown, POLICY_EXCEPTIONS_FILE, readExceptions, type Finding } from "../policy";
 import { AuditLog, type AuditEntry } from "./audit";
 import { FILES, findBundle, listBundles, newBundleId, readBundle } from "./bundle";
 import { decideApply, decideApprove, decideAuto, decidePlan, decideReview } from "./decisions";
@@ -17,9 +19,9 @@ import { Ledger } from "./ledger";
 import { acquireLock, describeHolder } from "./lock";
 import { auditPath, envLockPath, envPlansDir, resolvePaths, stackDir, type EnginePaths } from "./paths";
 import { fixFor } from "./rules";
-import { appliedSchema, approvalSchema, manifestSchema, parseWith, type Applied, type Approval, type Manifest } from "./schemas";
+import { appliedSchema, approvalSchema, manifestSchema, parseWith, policyFileSchema, type Applied, type Approval, type Manifest, type PolicyFile } from "./schemas";
 import { renderChanges, summarizePlan, type PlanJson } from "./summary";
-import { SYNTH_FILE, synthesize, synthReason } from "./synth";
+import { SYNTH_FILE, synthesize, synthReason, synthStampCommit } from "./synth";
 import { backendOf, classifyFailure, failure, parseStatePull, parseVersion, runTerraform } from "./terraform";
 
 /** Files whose uncommitted changes make a gated plan refuse (WORKTREE-DIRTY): what synth reads. */
@@ -52,10 +54,10 @@ export function defaultContext(vars: NodeJS.ProcessEnv = process.env, io?: Io, o
 // Audit and lock around a command
 // ---------------------------------------------------------------------------------------------
 
-type AuditInfo = { -readonly [K in "commit" | "bundleId" | "planSha256" | "approver"]?: string };
+export type AuditInfo = { -readonly [K in "commit" | "bundleId" | "planSha256" | "approver"]?: string };
 
 /** Runs a command body; appends ok / refused / error to the env's audit log (refusing a broken log). */
-async function audited<T>(ctx: EngineContext, env: string, command: string, by: string, body: (info: AuditInfo) => Promise<{ value: T; detail: string }>): Promise<T> {
+export async function audited<T>(ctx: EngineContext, env: string, command: string, by: string, body: (info: AuditInfo) => Promise<{ value: T; detail: string }>): Promise<T> {
   const audit = new AuditLog(auditPath(ctx.paths, env), env);
   const broken = audit.brokenRefusal();
   if (broken) throw new RefusalError(broken);
@@ -79,7 +81,7 @@ async function audited<T>(ctx: EngineContext, env: string, command: string, by: 
   return outcome.value;
 }
 
-async function withEnvLock<T>(ctx: EngineContext, env: string, command: string, waitSeconds: number, body: () => Promise<T>): Promise<T> {
+export async function withEnvLock<T>(ctx: EngineContext, env: string, command: string, waitSeconds: number, body: () => Promise<T>): Promise<T> {
   const got = await acquireLock(envLockPath(ctx.paths, env), {
     command,
     waitMs: Math.max(0, waitSeconds) * 1000,
@@ -96,7 +98,7 @@ async function withEnvLock<T>(ctx: EngineContext, env: string, command: string, 
   }
 }
 
-function envConfig(ctx: EngineContext, name: string): EnvConfig {
+export function envConfig(ctx: EngineContext, name: string): EnvConfig {
   try {
     return getEnvironment(name, ctx.environments());
   } catch (e) {
@@ -104,11 +106,11 @@ function envConfig(ctx: EngineContext, name: string): EnvConfig {
   }
 }
 
-const must = (d: Decision): void => {
+export const must = (d: Decision): void => {
   if (!d.ok) throw new RefusalError(d);
 };
 
-function ledgerOf(ctx: EngineContext): Ledger {
+export function ledgerOf(ctx: EngineContext): Ledger {
   return new Ledger(ctx.paths.ledgerDir, ctx.paths.checkoutDir);
 }
 
@@ -120,14 +122,14 @@ function previousEnvApplies(ctx: EngineContext, cfg: EnvConfig) {
 // terraform steps
 // ---------------------------------------------------------------------------------------------
 
-async function tfInit(ctx: EngineContext, cwd: string, readonlyLock: boolean): Promise<void> {
+export async function tfInit(ctx: EngineContext, cwd: string, readonlyLock: boolean): Promise<void> {
   const args = ["init", "-input=false", "-no-color", "-reconfigure", ...(readonlyLock ? ["-lockfile=readonly"] : [])];
   ctx.io.err(`$ terraform ${args.join(" ")}\n`);
   const r = await runTerraform(args, { cwd, vars: ctx.vars, echo: (t) => ctx.io.err(t) });
   if (r.code !== 0) throw failure("init", r);
 }
 
-async function tfStatePull(ctx: EngineContext, cwd: string): Promise<StateIdentity | null> {
+export async function tfStatePull(ctx: EngineContext, cwd: string): Promise<StateIdentity | null> {
   const r = await runTerraform(["state", "pull"], { cwd, vars: ctx.vars });
   if (r.code !== 0) throw failure("state pull", r);
   try {
@@ -137,7 +139,7 @@ async function tfStatePull(ctx: EngineContext, cwd: string): Promise<StateIdenti
   }
 }
 
-function tfRefusal(kind: "PLAN-STALE" | "STATE-LOCKED", env: string, manifest: Manifest | null): RefusalError {
+export function tfRefusal(kind: "PLAN-STALE" | "STATE-LOCKED", env: string, manifest: Manifest | null): RefusalError {
   return kind === "PLAN-STALE"
     ? new RefusalError(refusal("PLAN-STALE", `state as planned (${manifest?.priorState ? `serial ${manifest.priorState.serial}` : "no state"})`, 'terraform: "Saved plan is stale" (the state changed since the plan)', fixFor("PLAN-STALE", env)))
     : new RefusalError(refusal("STATE-LOCKED", "the state lock free", "terraform: Error acquiring the state lock (another run holds it)", fixFor("STATE-LOCKED", env)));
@@ -156,7 +158,27 @@ export interface PlanOptions {
   readonly ttlHours?: number;
   /** Seconds to wait for the env lock. @default 0 */
   readonly waitSeconds?: number;
+  /**
+   * A pull request's preview: no promotion gate, no clean-tree requirement; the bundle is marked
+   * speculative and can never be approved or applied (BUNDLE-SPECULATIVE). @default false
+   */
+  readonly speculative?: boolean;
 }
+
+/** What kind of bundle planLocked makes, and from which code. */
+export interface PlanMode {
+  /** Made by apply --auto. */
+  readonly auto: boolean;
+  readonly speculative: boolean;
+  /** A rollback: the release returned to (its code is in codeDir). */
+  readonly rollback: { readonly toTag: string; readonly toCommit: string; readonly fromCommit: string | null } | null;
+  /** The checkout whose code is synthesized and planned. @default ctx.paths.checkoutDir */
+  readonly codeDir?: string;
+  /** Extra summary text from the plan JSON (a rollback's list of what it cannot revert). */
+  readonly notes?: (planJson: unknown) => string;
+}
+
+const NORMAL: PlanMode = { auto: false, speculative: false, rollback: null };
 
 export interface PlanResult {
   readonly dir: string;
@@ -166,9 +188,10 @@ export interface PlanResult {
 export async function plan(ctx: EngineContext, o: PlanOptions): Promise<PlanResult> {
   const cfg = envConfig(ctx, o.env);
   const by = whoAmI(o.by, ctx.paths.checkoutDir, ctx.vars);
-  return audited(ctx, cfg.name, "plan", by, (info) =>
-    withEnvLock(ctx, cfg.name, `promote plan ${cfg.name}`, o.waitSeconds ?? 0, async () => {
-      const result = await planLocked(ctx, cfg, o, by, info, false);
+  const command = o.speculative ? "plan --speculative" : "plan";
+  return audited(ctx, cfg.name, command, by, (info) =>
+    withEnvLock(ctx, cfg.name, `promote ${command} ${cfg.name}`, o.waitSeconds ?? 0, async () => {
+      const result = await planLocked(ctx, cfg, o, by, info, { ...NORMAL, speculative: o.speculative === true });
       return { value: result, detail: countsLine(result.manifest) };
     }),
   );
@@ -176,13 +199,24 @@ export async function plan(ctx: EngineContext, o: PlanOptions): Promise<PlanResu
 
 const countsLine = (m: Manifest) => `+${m.counts.add} ~${m.counts.change} -${m.counts.destroy} (${m.counts.replace} replaced)`;
 
-async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOptions, by: string, info: AuditInfo, auto: boolean): Promise<PlanResult> {
+export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOptions, by: string, info: AuditInfo, mode: PlanMode): Promise<PlanResult> {
   const env = cfg.name;
-  const paths = ctx.paths;
+  const auto = mode.auto;
+  // The code planned: the checkout, or a rollback's temporary worktree (same output folder).
+  const paths: EnginePaths = mode.codeDir ? { ...ctx.paths, checkoutDir: mode.codeDir } : ctx.paths;
   const commit = headCommit(paths.checkoutDir);
   info.commit = commit;
   const dirtyInputs = dirtyPaths(paths.checkoutDir, SYNTH_INPUTS);
-  must(decidePlan({ env: envFacts(cfg), checkout: { commit, dirtyPaths: dirtyInputs }, previousEnvApplies: previousEnvApplies(ctx, cfg) }));
+  const kind = mode.speculative ? "speculative" : mode.rollback ? "rollback" : "normal";
+  must(
+    decidePlan({
+      env: envFacts(cfg),
+      checkout: { commit, dirtyPaths: dirtyInputs },
+      previousEnvApplies: previousEnvApplies(ctx, cfg),
+      ownApplies: kind === "rollback" ? ledgerOf(ctx).entries(env) : [],
+      kind,
+    }),
+  );
 
   const ttl = o.ttlHours ?? cfg.delivery.planTtlHours;
   if (!(ttl > 0) || ttl > cfg.delivery.planTtlHours) {
@@ -234,7 +268,11 @@ async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOptions, by
 
     const show = await runTerraform(["show", "-json", "-no-color", planFile], { cwd, vars: ctx.vars });
     if (show.code !== 0) throw failure("show -json", show);
-    const summary = summarizePlan(JSON.parse(show.stdout) as PlanJson);
+    const planJson = JSON.parse(show.stdout) as PlanJson;
+    const summary = summarizePlan(planJson);
+    const policyFile = policyOf(planJson, cfg, ctx.paths.checkoutDir);
+    const policyText = `${JSON.stringify(policyFile, null, 2)}\n`;
+    const policyCounts = countFindings(policyFile.findings);
     const version = await runTerraform(["version", "-json"], { cwd, vars: ctx.vars });
     if (version.code !== 0) throw failure("version", version);
     const tf = parseVersion(version.stdout);
@@ -260,24 +298,41 @@ async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOptions, by
       expiresAt: expiresAt.toISOString(),
       createdBy: by,
       auto,
+      policy: { file: FILES.policy, sha256: sha256(policyText), ...policyCounts },
+      speculative: mode.speculative,
+      rollback: mode.rollback,
     };
-    const summaryText = `${header(partial)}\n${renderChanges(summary)}`;
+    const notes = mode.notes ? mode.notes(planJson) : "";
+    const summaryText = `${header(partial)}\n${renderChanges(summary)}${notes ? `\n${notes}` : ""}\nPolicy findings:\n${formatFindings(policyFile.findings)}`;
     const manifest: Manifest = manifestSchema.parse({ ...partial, summarySha256: sha256(summaryText) });
     writeFileSync(join(tmp, FILES.summary), summaryText, { mode: 0o644 });
+    writeFileSync(join(tmp, FILES.policy), policyText, { mode: 0o644 });
     writeFileSync(join(tmp, FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o644 });
     const dir = join(envDir, id);
     renameSync(tmp, dir);
     ctx.io.out(summaryText);
     ctx.io.out(`\nBundle:      ${dir}\nPlan SHA-256: ${planSha}\n`);
+    if (mode.speculative) ctx.io.out("Speculative: this bundle is for reading; it can never be approved or applied.\n");
+    else if (blocksApproval(policyFile.findings)) ctx.io.out(`Policy: ${policyCounts.errors} error(s) block approval and apply (POLICY-BLOCKED); see above.\n`);
     return { dir, manifest };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
+/** The policy findings on a plan JSON, with the exceptions recorded in the checkout (policy-exceptions.json). */
+export function policyOf(planJson: unknown, cfg: EnvConfig, checkoutDir: string): PolicyFile {
+  const file = join(checkoutDir, POLICY_EXCEPTIONS_FILE);
+  const { exceptions, problems } = readExceptions(file);
+  const findings: Finding[] = evaluatePolicies(planJson, cfg, { exceptions, exceptionProblems: problems });
+  return { schemaVersion: 1, env: cfg.name, exceptionsFile: existsSync(file) ? POLICY_EXCEPTIONS_FILE : null, findings };
+}
+
 function header(m: Omit<Manifest, "summarySha256">): string {
   const lines = [
     `Environment: ${m.env}   bundle ${m.id}`,
+    ...(m.speculative ? ["SPECULATIVE: a preview (promote plan --speculative); it can never be approved or applied"] : []),
+    ...(m.rollback ? [`ROLLBACK:    to ${m.rollback.toTag} (commit ${m.rollback.toCommit}); the env ran ${m.rollback.fromCommit ?? "(nothing recorded)"}`] : []),
     `Commit:      ${m.git.commit}${m.git.dirty ? "   (DIRTY TREE: uncommitted changes were present)" : ""}`,
     `Created:     ${m.createdAt} by ${m.createdBy}; expires ${m.expiresAt}`,
     `Terraform:   ${m.terraform.version}; providers ${Object.entries(m.terraform.providers).map(([k, v]) => `${k.split("/").slice(-1)[0]} ${v}`).join(", ") || "-"}`,
@@ -292,7 +347,7 @@ function header(m: Omit<Manifest, "summarySha256">): string {
 // review and approve
 // ---------------------------------------------------------------------------------------------
 
-function bundleDirOrRefuse(ctx: EngineContext, env: string, id?: string): string {
+export function bundleDirOrRefuse(ctx: EngineContext, env: string, id?: string): string {
   const dir = findBundle(ctx.paths, env, id);
   if (dir === null) {
     throw new RefusalError(refusal("BUNDLE-NOT-FOUND", id ? `bundle ${env}/${id}` : `a bundle under ${envPlansDir(ctx.paths, env)}`, "none", fixFor("BUNDLE-NOT-FOUND", env)));
@@ -333,8 +388,13 @@ export async function review(ctx: EngineContext, o: ReviewOptions): Promise<Mani
   ctx.io.out(`Status:   ${expired ? "EXPIRED" : `valid until ${m.expiresAt}`}\n`);
   ctx.io.out(`Approval: ${approval === null ? (cfg.delivery.requireApproval ? "none (required)" : "none (not required)") : approval.ok ? `by ${approval.value.approvedBy} at ${approval.value.approvedAt}` : "UNREADABLE"}\n`);
   ctx.io.out(`Applied:  ${applied === null ? "no" : applied.ok ? `${applied.value.status} by ${applied.value.appliedBy} at ${applied.value.startedAt}` : "UNREADABLE"}\n`);
+  ctx.io.out(`Policy:   ${m.policy.errors > 0 ? `${m.policy.errors} error(s) BLOCK approval and apply (POLICY-BLOCKED)` : "passed"}; ${m.policy.warnings} warning(s), ${m.policy.waived} waived\n`);
+  if (m.speculative) {
+    ctx.io.out("\nSpeculative bundle: for reading only; it can never be approved or applied (BUNDLE-SPECULATIVE).\n");
+    return m;
+  }
   ctx.io.out(`\nPlan SHA-256 being approved: ${m.plan.sha256}\n`);
-  if (approval === null && !expired) {
+  if (approval === null && !expired && m.policy.errors === 0) {
     ctx.io.out(`To approve: npx promote approve ${cfg.name} ${m.id} --sha256 ${m.plan.sha256} --by <your name>\n`);
   }
   return m;
@@ -422,7 +482,7 @@ export async function apply(ctx: EngineContext, o: ApplyOptions): Promise<ApplyR
       if (o.auto) {
         must(decideAuto(envFacts(cfg)));
         if (o.bundle) throw new EngineError("apply --auto makes its own bundle: give no bundle id");
-        dir = (await planLocked(ctx, cfg, { env: cfg.name, by, synth: o.synth }, by, info, true)).dir;
+        dir = (await planLocked(ctx, cfg, { env: cfg.name, by, synth: o.synth }, by, info, { ...NORMAL, auto: true })).dir;
       } else {
         dir = bundleDirOrRefuse(ctx, cfg.name, o.bundle);
       }
@@ -452,8 +512,10 @@ async function applyLocked(ctx: EngineContext, cfg: EnvConfig, dir: string, by: 
         commit: headCommit(ctx.paths.checkoutDir),
         synthSha256: sha256File(join(cwd, SYNTH_FILE)),
         lockFileSha256: sha256File(join(cwd, ".terraform.lock.hcl")),
+        synthCommit: synthStampCommit(cwd),
       },
       previousEnvApplies: previousEnvApplies(ctx, cfg),
+      ownApplies: ledgerOf(ctx).entries(env),
     });
     const offline = facts();
     info.commit = offline.checkout.commit;
@@ -524,6 +586,32 @@ export function auditVerify(ctx: EngineContext, env: string): number {
   return count;
 }
 
+export interface PolicyShowOptions {
+  readonly env: string;
+  readonly bundle?: string;
+  /** Markdown (for $GITHUB_STEP_SUMMARY) instead of text. @default false */
+  readonly markdown?: boolean;
+}
+
+/**
+ * Prints a bundle's recorded policy findings (after checking the bundle is intact: policy.json is the one
+ * the manifest records). Returns whether they block approval.
+ */
+export function showPolicy(ctx: EngineContext, o: PolicyShowOptions): { blocks: boolean; findings: Finding[] } {
+  const cfg = envConfig(ctx, o.env);
+  const dir = bundleDirOrRefuse(ctx, cfg.name, o.bundle);
+  const files = readBundle(dir);
+  must(decideReview({ env: envFacts(cfg), ...files, summaryFileSha256: sha256File(join(dir, FILES.summary)), now: ctx.now() }));
+  const m = parsedManifest(files.manifestText);
+  const parsed = parseWith(policyFileSchema, files.policyText ?? "");
+  if (!parsed.ok) throw new RefusalError(refusal("POLICY-BLOCKED", "a policy.json matching the policy file schema", parsed.reason, fixFor("POLICY-BLOCKED", cfg.name)));
+  const findings = parsed.value.findings as Finding[];
+  const blocks = blocksApproval(findings);
+  if (o.markdown) ctx.io.out(`### Policy: ${m.env} bundle ${m.id}${m.speculative ? " (speculative)" : ""}\n\n${formatFindingsMarkdown(findings)}`);
+  else ctx.io.out(`Bundle ${m.env}/${m.id}${m.speculative ? " (speculative)" : ""}; exceptions: ${parsed.value.exceptionsFile ?? "none"}\n${formatFindings(findings)}`);
+  return { blocks, findings };
+}
+
 export function showLedger(ctx: EngineContext, env: string): void {
   const cfg = envConfig(ctx, env);
   const entries = ledgerOf(ctx).entries(cfg.name);
@@ -538,7 +626,7 @@ export function showBundles(ctx: EngineContext, env: string): void {
   for (const id of ids) {
     const files = readBundle(join(envPlansDir(ctx.paths, cfg.name), id));
     const m = files.manifestText ? parseWith(manifestSchema, files.manifestText) : null;
-    const status = files.appliedText ? "applied" : files.approvalText ? "approved" : m?.ok && ctx.now().getTime() >= Date.parse(m.value.expiresAt) ? "expired" : "planned";
+    const status = files.appliedText ? "applied" : files.approvalText ? "approved" : m?.ok && m.value.speculative ? "preview" : m?.ok && ctx.now().getTime() >= Date.parse(m.value.expiresAt) ? "expired" : "planned";
     ctx.io.out(`${id}  ${status.padEnd(8)}  ${m?.ok ? `${m.value.plan.sha256}  ${countsLine(m.value)}` : "(manifest invalid)"}\n`);
   }
 }

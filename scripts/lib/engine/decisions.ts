@@ -13,8 +13,10 @@ import { manifestSchema, parseWith } from "./schemas";
 /** The checks `promote apply` runs after the manifest parsed, in this order. */
 export const APPLY_CHECKS: readonly C.Check<C.BundleContext<ApplyFacts>>[] = [
   C.bundleEnvMatches,
+  C.notSpeculative,
   C.planFilePresent,
   C.planHashMatchesManifest,
+  C.policyIntact,
   C.notAlreadyApplied,
   C.backendMatches,
   C.accountMatches,
@@ -26,6 +28,7 @@ export const APPLY_CHECKS: readonly C.Check<C.BundleContext<ApplyFacts>>[] = [
   C.approvalMatchesPlan,
   C.approvalMatchesManifest,
   C.fourEyesOnApply,
+  C.policyAllows,
   C.notExpired,
   C.bundleCommitPromoted,
   C.stateUnchanged,
@@ -34,14 +37,17 @@ export const APPLY_CHECKS: readonly C.Check<C.BundleContext<ApplyFacts>>[] = [
 /** The checks `promote approve` runs after the manifest parsed, in this order. */
 export const APPROVE_CHECKS: readonly C.Check<C.BundleContext<ApproveFacts>>[] = [
   C.bundleEnvMatches,
+  C.notSpeculative,
   C.planFilePresent,
   C.planHashMatchesManifest,
   C.summaryIntact,
+  C.policyIntact,
   C.givenHashMatches,
   C.notAlreadyApplied,
   C.notExpired,
   C.notYetApproved,
   C.fourEyesOnApprove,
+  C.policyAllows,
 ];
 
 /** The checks `promote review` runs: the bundle is this env's and its plan file is intact. */
@@ -50,6 +56,7 @@ export const REVIEW_CHECKS: readonly C.Check<C.BundleContext<ReviewFacts>>[] = [
   C.planFilePresent,
   C.planHashMatchesManifest,
   C.summaryIntact,
+  C.policyIntact,
 ];
 
 /** The checks `promote plan` runs before anything is synthesized or planned. */

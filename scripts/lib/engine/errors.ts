@@ -36,4 +36,5 @@ export class EngineError extends Error {
   }
 }
 
-export const EXIT = { ok: 0, refused: 1, error: 2 } as const;
+/** 0 done, 1 refused, 2 error; 3 drift found (`promote drift`: the command worked and found drift). */
+export const EXIT = { ok: 0, refused: 1, error: 2, drift: 3 } as const;

@@ -41,6 +41,8 @@ export interface BundleFacts {
   readonly planFileSha256: string | null;
   readonly approvalText: string | null;
   readonly appliedText: string | null;
+  /** policy.json's text, or null when it does not exist. */
+  readonly policyText: string | null;
   readonly now: Date;
 }
 
@@ -51,9 +53,13 @@ export interface ApplyFacts extends BundleFacts {
     readonly synthSha256: string | null;
     /** SHA-256 of the working directory's .terraform.lock.hcl now, or null when absent. */
     readonly lockFileSha256: string | null;
+    /** The commit the working directory was synthesized from (its synth stamp), null when unknown. */
+    readonly synthCommit: string | null;
   };
   /** Successful applies of the env this one promotes from (ignored when promotesFrom is null). */
   readonly previousEnvApplies: readonly LedgerEntry[];
+  /** Successful applies of this env itself (a rollback may return only to one of its commits without the gate). */
+  readonly ownApplies: readonly LedgerEntry[];
   /**
    * The env's state right now (null: no state yet). Undefined: not read yet, the PLAN-STALE check is
    * skipped; the command layer decides once offline, then again with the state it read.
@@ -80,4 +86,12 @@ export interface PlanFacts {
     readonly dirtyPaths: readonly string[];
   };
   readonly previousEnvApplies: readonly LedgerEntry[];
+  /** Successful applies of this env itself. @default [] */
+  readonly ownApplies?: readonly LedgerEntry[];
+  /**
+   * What kind of plan: normal (gated), speculative (a preview that can never be applied: no gate, no
+   * clean-tree requirement) or a rollback to a commit (gated unless this env applied it before).
+   * @default "normal"
+   */
+  readonly kind?: "normal" | "speculative" | "rollback";
 }

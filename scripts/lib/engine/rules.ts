@@ -37,6 +37,12 @@ export const RULES = defineRules([
     fix: "run `promote plan <env>` again",
   },
   {
+    id: "POLICY-HASH-MISMATCH",
+    info: "policy.json is missing or is not the policy findings recorded in the manifest (it was edited or replaced).",
+    explanation: "Approval and apply decide on the recorded findings; an edited findings file could hide an error.",
+    fix: "run `promote plan <env>` again",
+  },
+  {
     id: "BUNDLE-ENV-MISMATCH",
     info: "The bundle was planned for another environment than the one being applied.",
     explanation: "A staging plan applied to prod would change prod with changes nobody reviewed for prod.",
@@ -65,6 +71,12 @@ export const RULES = defineRules([
     info: "The bundle is older than the environment's plan time-to-live.",
     explanation: "An old plan was reviewed against an old world; the review no longer vouches for it.",
     fix: "run `promote plan <env>` again (and get it approved where required)",
+  },
+  {
+    id: "BUNDLE-SPECULATIVE",
+    info: "The bundle is a speculative plan (`promote plan <env> --speculative`, a pull request's preview).",
+    explanation: "A speculative plan skips the promotion gate and the clean-tree check; it is for reading, never for approving or applying.",
+    fix: "run `promote plan <env>` (without --speculative) from a commit the promotion gate accepts",
   },
   {
     id: "BUNDLE-BACKEND-MISMATCH",
@@ -133,6 +145,12 @@ export const RULES = defineRules([
     fix: "ask someone other than the plan's author to run `promote approve <env>`",
   },
   {
+    id: "POLICY-BLOCKED",
+    info: "The plan's policy findings include an error that no recorded exception waives.",
+    explanation: "Policies (scripts/lib/policy/RULES.md) encode what must never reach an environment unreviewed; an error finding blocks approval and apply.",
+    fix: "run `promote policy <env>` to see the findings; change the code, or record a reviewed exception in policy-exceptions.json, then `promote plan <env>` again",
+  },
+  {
     id: "AUTO-APPLY-NOT-ALLOWED",
     info: "`promote apply <env> --auto` was asked for an environment whose config does not allow it.",
     explanation: "Planning and applying in one step skips review; only environments that opt in allow it.",
@@ -149,6 +167,12 @@ export const RULES = defineRules([
     info: "The checkout has uncommitted changes to synth inputs and the environment is promotion-gated.",
     explanation: "The promotion gate is about commits; uncommitted code would reach a gated environment unvetted.",
     fix: "commit or stash the changes, then run `promote plan <env>` again",
+  },
+  {
+    id: "ROLLBACK-TARGET-UNKNOWN",
+    info: "`promote rollback <env>` has no release to return to: the --to tag is not a ledger tag, or the env has no earlier release.",
+    explanation: "A rollback returns to code that was applied successfully before (a deployed/<env>/* tag), never to an arbitrary commit.",
+    fix: "pick a tag from `promote ledger <env>` and run `promote rollback <env> --to <tag>`",
   },
   {
     id: "PLAN-STALE",

@@ -5,6 +5,7 @@
  *   plans/<env>/<id>/plan.tfplan    the saved plan, mode 0600 (holds state and secret values)
  *   plans/<env>/<id>/manifest.json  ManifestSchema
  *   plans/<env>/<id>/summary.txt    the redacted human summary
+ *   plans/<env>/<id>/policy.json    PolicyFileSchema: the policy findings on the plan (hash in the manifest)
  *   plans/<env>/<id>/approval.json  ApprovalSchema (written by `promote approve`)
  *   plans/<env>/<id>/applied.json   AppliedSchema (written by `promote apply`, before and after terraform)
  */
@@ -68,6 +69,30 @@ export const manifestSchema = z
     createdBy: z.string().min(1),
     /** Made by `promote apply <env> --auto`. */
     auto: z.boolean(),
+    /** The policy findings file (policy.json): its hash and counts. Bound by the approval like the summary. */
+    policy: z
+      .object({
+        file: z.literal("policy.json"),
+        sha256: sha,
+        errors: z.number().int().nonnegative(),
+        warnings: z.number().int().nonnegative(),
+        waived: z.number().int().nonnegative(),
+      })
+      .strict(),
+    /** Made by `promote plan <env> --speculative` (a pull request's preview): never approved, never applied. */
+    speculative: z.boolean(),
+    /** Made by `promote rollback <env> --to <tag>`: the code planned is that release's, not the checkout's. */
+    rollback: z
+      .object({
+        /** The ledger tag rolled back to (deployed/<env>/<stamp>). */
+        toTag: z.string().min(1),
+        /** Its commit: equal to git.commit, the code that was synthesized and planned. */
+        toCommit: commit,
+        /** The commit the env ran before (its last ledger entry), null when none. */
+        fromCommit: commit.nullable(),
+      })
+      .strict()
+      .nullable(),
   })
   .strict();
 
@@ -106,6 +131,32 @@ export const appliedSchema = z
   .strict();
 
 export type Applied = z.infer<typeof appliedSchema>;
+
+const findingSchema = z
+  .object({
+    id: z.string().min(1),
+    level: z.enum(["error", "warning"]),
+    address: z.string(),
+    attribute: z.string(),
+    expected: z.string(),
+    found: z.string(),
+    info: z.string(),
+    fix: z.string(),
+    waived: z.object({ reason: z.string() }).strict().optional(),
+  })
+  .strict();
+
+export const policyFileSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    env: z.string().min(1),
+    /** Exceptions file read (relative to the checkout), or null when there was none. */
+    exceptionsFile: z.string().nullable(),
+    findings: z.array(findingSchema),
+  })
+  .strict();
+
+export type PolicyFile = z.infer<typeof policyFileSchema>;
 
 /** Parses JSON text through a schema: the value, or a one-line reason. */
 export function parseWith<T>(schema: z.ZodType<T>, text: string): { ok: true; value: T } | { ok: false; reason: string } {

@@ -50,6 +50,16 @@ export function synthReason(paths: EnginePaths, env: string, commit: string, dir
   return null;
 }
 
+/** The commit a stack folder was synthesized from (its stamp), or null when unknown. */
+export function synthStampCommit(dir: string): string | null {
+  try {
+    const stamp = JSON.parse(readFileSync(join(dir, STAMP_FILE), "utf8")) as Partial<Stamp>;
+    return typeof stamp.commit === "string" ? stamp.commit : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Runs the app's synth into a temporary folder and moves this env's stack into place. */
 export async function synthesize(paths: EnginePaths, env: string, commit: string, vars: NodeJS.ProcessEnv, log: (s: string) => void): Promise<string> {
   mkdirSync(paths.outDir, { recursive: true });
