@@ -7,6 +7,8 @@ import { bootstrap } from "./lib/engine/bootstrap";
 import * as engine from "./lib/engine/commands";
 import { EngineError, EXIT, RefusalError } from "./lib/engine/errors";
 import { ruleFor, RULES } from "./lib/engine/rules";
+import { cost } from "./lib/cost/command";
+import { reviewHtml } from "./lib/review/command";
 
 const DIRS = `Directories (environment variables):
   PROMOTE_HOME          bundles <home>/<env>/<id>/           default <project>/plans
@@ -26,6 +28,8 @@ Commands:
   plan <env>                          synth if needed, plan into a bundle, print the redacted summary
   plan <env> --speculative            a preview (pull requests): no promotion gate, never approvable
   review <env> [bundle]               the summary, destructive changes first, and the plan SHA-256 to approve
+  review <env> [bundle] --html        the same, also as one self-contained HTML page (--out FILE)
+  cost <env> [bundle]                 estimated monthly cost after the plan, its change, against the env's budget
   approve <env> [bundle] --sha256 H   approve the bundle whose plan SHA-256 is H
   apply <env> [bundle]                verify the bundle, then terraform apply that saved plan (no re-plan)
   apply <env> --auto                  plan and apply in one step (only where the env allows it)
@@ -57,7 +61,22 @@ error finding blocks approve and apply (POLICY-BLOCKED).
   review: `Usage: npx promote review <env> [bundle]
 
 Prints the bundle's summary (sensitive values redacted, destructive changes first), its status and the
-plan SHA-256 an approver approves. Refuses a bundle whose plan file or summary no longer match its manifest.`,
+plan SHA-256 an approver approves. Refuses a bundle whose plan file or summary no longer match its manifest.
+  --html       also write the review as one self-contained HTML page (no script, no external request):
+               identity and plan SHA-256, the approve command, destructive changes first, policy findings,
+               the cost change and every attribute diff (sensitive values redacted). Reads the plan with
+               \`terraform show -json\` in the env's stack; falls back to summary.txt when it cannot.
+  --out FILE   where to write the page (default <bundle>/review.html)`,
+  cost: `Usage: npx promote cost <env> [bundle]
+       npx promote cost <env> --from-synth
+
+Estimates the env's monthly cost once the bundle's plan is applied (on-demand list prices of
+scripts/lib/cost/prices.json; traffic-based items use the assumptions noted there), what the plan changes
+(cost of the state it was planned from -> cost after), and compares it with the env's budget.monthlyUsd.
+Resources it cannot price are listed as NOT PRICED (the total is then a lower bound).
+  --from-synth   estimate the synthesized stack (cdktf.out/stacks/<env>/cdk.tf.json) instead: no bundle,
+                 no terraform
+Exit 0 within budget, 1 over budget (an OVER BUDGET line says by how much), 2 when it cannot estimate.`,
   approve: `Usage: npx promote approve <env> [bundle] --sha256 HASH [--by NAME] [--comment TEXT]
 
 Writes approval.json bound to the plan SHA-256 and to the manifest's SHA-256. Refuses a hash that is not
@@ -103,8 +122,8 @@ interface Parsed {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(["by", "synth", "ttl", "wait", "sha256", "comment"]);
-const BOOL_FLAGS = new Set(["auto", "help", "speculative", "markdown"]);
+const VALUE_FLAGS = new Set(["by", "synth", "ttl", "wait", "sha256", "comment", "out"]);
+const BOOL_FLAGS = new Set(["auto", "help", "speculative", "markdown", "html", "from-synth"]);
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const positional: string[] = [];
@@ -201,10 +220,17 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         return EXIT.ok;
       }
       case "review": {
-        allow(p, command, []);
+        allow(p, command, ["html", "out"]);
         const { env, bundle } = envArg(p, command, 2);
-        await engine.review(ctx, { env, bundle });
+        if (p.flags.has("out") && !p.flags.has("html")) throw new UsageError("--out is for review --html: where to write the page");
+        if (p.flags.has("html")) await reviewHtml(ctx, { env, bundle, out: str(p, "out") });
+        else await engine.review(ctx, { env, bundle });
         return EXIT.ok;
+      }
+      case "cost": {
+        allow(p, command, ["from-synth"]);
+        const { env, bundle } = envArg(p, command, 2);
+        return await cost(ctx, { env, bundle, fromSynth: p.flags.has("from-synth") });
       }
       case "approve": {
         allow(p, command, ["sha256", "by", "comment"]);

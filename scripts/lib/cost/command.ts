@@ -1,0 +1,92 @@
+/**
+ * `npx promote cost <env> [bundle] [--from-synth]`: the env's estimated monthly cost against its budget
+ * (envs/<env>.ts budget.monthlyUsd), and what the bundle's plan changes.
+ *
+ *   bundle (default: the newest)  the plan as `terraform show -json` reads it in the env's stack: cost
+ *                                 after apply, cost before (the state planned from), per-resource change
+ *   --from-synth                  the synthesized stack (cdktf.out/stacks/<env>/cdk.tf.json): no terraform
+ *
+ * Exit 0 within budget; 1 when the estimate is over budget (an OVER BUDGET line says by how much: a
+ * requirement of the env's config is not met, so CI can stop on it); 2 when it cannot estimate.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { getEnvironment, type EnvConfig } from "../../../envs";
+import { findBundle, readBundle } from "../engine/bundle";
+import type { EngineContext } from "../engine/commands";
+import { decideReview } from "../engine/decisions";
+import { EngineError, EXIT, RefusalError, refusal } from "../engine/errors";
+import { envFacts } from "../engine/facts";
+import { sha256File } from "../engine/hash";
+import { envPlansDir, stackDir } from "../engine/paths";
+import { fixFor } from "../engine/rules";
+import { manifestSchema, parseWith } from "../engine/schemas";
+import { showPlanJson } from "../review/source";
+import { checkBudget, estimateMonthlyCost, estimatePlanDelta, resourcesFromSynth, type CostDelta, type CostPlanJson } from "./estimate";
+import { formatBudget, formatDelta, formatEstimate } from "./format";
+
+export interface CostOptions {
+  readonly env: string;
+  /** The bundle id. @default - the env's newest bundle */
+  readonly bundle?: string;
+  /** Estimate from the synthesized stack instead of a bundle's plan. @default false */
+  readonly fromSynth?: boolean;
+}
+
+function envConfig(ctx: EngineContext, name: string): EnvConfig {
+  try {
+    return getEnvironment(name, ctx.environments());
+  } catch (e) {
+    throw new EngineError((e as Error).message);
+  }
+}
+
+/** The bundle's folder, checked like `promote review` checks it (this env's, plan file intact). */
+export function verifiedBundleDir(ctx: EngineContext, cfg: EnvConfig, id: string | undefined): string {
+  const dir = findBundle(ctx.paths, cfg.name, id);
+  if (dir === null) {
+    throw new RefusalError(refusal("BUNDLE-NOT-FOUND", id ? `bundle ${cfg.name}/${id}` : `a bundle under ${envPlansDir(ctx.paths, cfg.name)}`, "none", fixFor("BUNDLE-NOT-FOUND", cfg.name)));
+  }
+  const decision = decideReview({ env: envFacts(cfg), ...readBundle(dir), summaryFileSha256: sha256File(join(dir, "summary.txt")), now: ctx.now() });
+  if (!decision.ok) throw new RefusalError(decision);
+  return dir;
+}
+
+/** The plan of a verified bundle, as JSON in memory, with its cost before and after. */
+export async function bundleCostDelta(ctx: EngineContext, env: string, dir: string): Promise<{ ok: true; delta: CostDelta } | { ok: false; reason: string }> {
+  const shown = await showPlanJson(stackDir(ctx.paths, env), dir, ctx.vars);
+  if (!shown.ok) return shown;
+  return { ok: true, delta: estimatePlanDelta(shown.plan as CostPlanJson) };
+}
+
+export async function cost(ctx: EngineContext, o: CostOptions): Promise<number> {
+  const cfg = envConfig(ctx, o.env);
+  const budget = cfg.budget.monthlyUsd;
+  if (o.fromSynth) {
+    if (o.bundle !== undefined) throw new EngineError("--from-synth estimates the synthesized stack: give no bundle id");
+    const file = join(stackDir(ctx.paths, cfg.name), "cdk.tf.json");
+    if (!existsSync(file)) throw new EngineError(`no synthesized stack at ${file}: run \`npm run synth\` first`);
+    const estimate = estimateMonthlyCost(resourcesFromSynth(JSON.parse(readFileSync(file, "utf8"))));
+    ctx.io.out(`Estimated monthly cost of ${cfg.name} as synthesized (${file}; on-demand ${cfg.region} list prices, scripts/lib/cost/prices.json):\n\n`);
+    ctx.io.out(formatEstimate(estimate));
+    const check = checkBudget(estimate, budget);
+    ctx.io.out(`\n${formatBudget(cfg.name, check)}`);
+    return check.over ? EXIT.refused : EXIT.ok;
+  }
+  const dir = verifiedBundleDir(ctx, cfg, o.bundle);
+  const manifest = parseWith(manifestSchema, readFileSync(join(dir, "manifest.json"), "utf8"));
+  const id = dir.split("/").slice(-1)[0];
+  const result = await bundleCostDelta(ctx, cfg.name, dir);
+  if (!result.ok) {
+    throw new EngineError(`cannot read the plan of ${cfg.name}/${id}: ${result.reason}`, `estimate the synthesized stack instead: npx promote cost ${cfg.name} --from-synth`);
+  }
+  const { delta } = result;
+  ctx.io.out(
+    `Estimated monthly cost of ${cfg.name} once bundle ${id} is applied${manifest.ok ? ` (plan SHA-256 ${manifest.value.plan.sha256})` : ""}; on-demand ${cfg.region} list prices, scripts/lib/cost/prices.json:\n\n`,
+  );
+  ctx.io.out(formatEstimate(delta.after));
+  ctx.io.out(`\n${formatDelta(delta)}`);
+  const check = checkBudget(delta.after, budget);
+  ctx.io.out(`\n${formatBudget(cfg.name, check)}`);
+  return check.over ? EXIT.refused : EXIT.ok;
+}
