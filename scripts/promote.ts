@@ -7,6 +7,9 @@ import { bootstrap } from "./lib/engine/bootstrap";
 import * as engine from "./lib/engine/commands";
 import { EngineError, EXIT, RefusalError } from "./lib/engine/errors";
 import { ruleFor, RULES } from "./lib/engine/rules";
+import { drift } from "./lib/engine/drift";
+import { rollback } from "./lib/engine/rollback";
+import { doctor } from "./lib/engine/doctor";
 import { cost } from "./lib/cost/command";
 import { reviewHtml } from "./lib/review/command";
 
@@ -34,13 +37,16 @@ Commands:
   apply <env> [bundle]                verify the bundle, then terraform apply that saved plan (no re-plan)
   apply <env> --auto                  plan and apply in one step (only where the env allows it)
   policy <env> [bundle]               the bundle's policy findings (exit 1 when they block approval)
+  drift <env>                         refresh-only plan: resources changed outside terraform (exit 3 on drift)
+  rollback <env> [--to TAG]           plan the env back to a release it ran (a normal bundle: review, approve, apply)
+  doctor [--no-drift]                 drift, config diff, versions, last applied commits; exit 1 on divergence
   audit verify <env>                  verify the env's hash-chained audit log
   ledger <env>                        successful applies of the env (deployed/<env>/* tags)
   bundles <env>                       the env's bundles and their status
   rules                               every refusal id and what it means
 
 [bundle] defaults to the env's newest bundle. Run \`npx promote <command> --help\` for its options.
-Exit codes: 0 done, 1 refused (nothing changed), 2 error.
+Exit codes: 0 done, 1 refused (nothing changed), 2 error; drift: 3 when drift was found.
 
 ${DIRS}`,
   plan: `Usage: npx promote plan <env> [--by NAME] [--synth auto|always|never] [--ttl DURATION] [--wait SECONDS] [--speculative]
@@ -110,6 +116,27 @@ Run once per environment before its first plan; a second run changes nothing.`,
 Prints the bundle's recorded policy findings (policy.json, checked against its manifest). Exit 0 when they
 block nothing, 1 when an error finding blocks approval and apply (POLICY-BLOCKED).
   --markdown   a Markdown table (for $GITHUB_STEP_SUMMARY)`,
+  drift: `Usage: npx promote drift <env> [--by NAME] [--synth auto|always|never] [--wait SECONDS]
+
+Runs \`terraform plan -refresh-only -detailed-exitcode -lock=true\` against <env>'s state (synthesizing and
+initializing first when needed) and lists every resource changed or deleted outside terraform, with the
+attributes that differ (sensitive values redacted). Writes nothing to the state; records an audit entry.
+Exit codes: 0 no drift, 3 drift found, 1 refused (e.g. ENV-LOCKED, STATE-LOCKED), 2 error.`,
+  rollback: `Usage: npx promote rollback <env> [--to TAG] [--by NAME] [--ttl DURATION] [--wait SECONDS] [--synth MODE]
+
+Plans <env> back to a release it ran: checks out the tag's commit into a temporary git worktree, synthesizes
+and plans it into a normal bundle marked rollback { toTag, toCommit, fromCommit }, and lists what a plan
+cannot revert (data lost with a replaced or destroyed stateful resource, resources recreated empty, new
+identities, data written since). Then: promote review / approve / apply as for any bundle. The promotion gate
+accepts a commit in <env>'s own ledger; apply checks the working directory was synthesized from that commit.
+  --to TAG   a ledger tag (promote ledger <env>); default: the newest release before the current one (the
+             current one itself when the latest apply failed)`,
+  doctor: `Usage: npx promote doctor [--no-drift] [--by NAME]
+
+Per env: drift (refresh-only plan; --no-drift skips terraform), last applied commit, terraform and provider
+versions and lock-file hash (of its last applied bundle), and a field-by-field diff of the env configs.
+Exit 1 when a gated env diverges from the env it promotes from: it runs a commit that env never applied, or
+the same commit with other providers or another lock file. Otherwise 0 (2 on error).`,
   rules: `Usage: npx promote rules
 
 Every refusal id, its cause and the usual fix (the same table as scripts/lib/engine/RULES.md).`,
@@ -122,8 +149,8 @@ interface Parsed {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(["by", "synth", "ttl", "wait", "sha256", "comment", "out"]);
-const BOOL_FLAGS = new Set(["auto", "help", "speculative", "markdown", "html", "from-synth"]);
+const VALUE_FLAGS = new Set(["by", "synth", "ttl", "wait", "sha256", "comment", "out", "to"]);
+const BOOL_FLAGS = new Set(["auto", "help", "speculative", "markdown", "html", "from-synth", "no-drift"]);
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const positional: string[] = [];
@@ -252,6 +279,25 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         allow(p, command, ["markdown"]);
         const { env, bundle } = envArg(p, command, 2);
         return engine.showPolicy(ctx, { env, bundle, markdown: p.flags.has("markdown") }).blocks ? EXIT.refused : EXIT.ok;
+      }
+      case "drift": {
+        allow(p, command, ["by", "synth", "wait"]);
+        const { env } = envArg(p, command, 1);
+        const r = await drift(ctx, { env, by: str(p, "by"), synth: synthMode(p), waitSeconds: waitSeconds(p) });
+        return r.resources.length > 0 ? EXIT.drift : EXIT.ok;
+      }
+      case "rollback": {
+        allow(p, command, ["to", "by", "ttl", "wait", "synth"]);
+        const { env } = envArg(p, command, 1);
+        const ttl = str(p, "ttl");
+        const r = await rollback(ctx, { env, to: str(p, "to"), by: str(p, "by"), synth: synthMode(p), ttlHours: ttl === undefined ? undefined : parseDuration(ttl), waitSeconds: waitSeconds(p) });
+        ctx.io.out(`Next: npx promote review ${env} ${r.manifest.id}\n`);
+        return EXIT.ok;
+      }
+      case "doctor": {
+        allow(p, command, ["no-drift", "by"]);
+        if (p.positional.length > 0) throw new UsageError("doctor takes no arguments: it reports every environment");
+        return (await doctor(ctx, { noDrift: p.flags.has("no-drift"), by: str(p, "by") })).diverged ? EXIT.refused : EXIT.ok;
       }
       case "audit": {
         allow(p, command, []);
