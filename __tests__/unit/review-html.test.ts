@@ -64,6 +64,8 @@ describe("renderReviewHtml", () => {
     const html = page();
     for (const secret of Object.values(SECRETS)) expect(html).not.toContain(secret);
     expect(html).toContain("(sensitive)");
+    // A change of secret values only still shows up, without them.
+    expect(html).toMatch(/data-address="aws_secretsmanager_secret_version.db">.*Only values that are not shown change/);
   });
 
   it("shows the plan SHA-256 and the exact approve command", () => {

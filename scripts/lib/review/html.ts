@@ -80,7 +80,12 @@ function changeBlock(c: ChangeView): string {
   const destructive = DESTRUCTIVE.includes(c.action);
   const classes = ["change", `a-${c.action}`, destructive ? "destructive" : "", c.stateful && destructive ? "stateful" : ""].filter(Boolean).join(" ");
   const badge = c.stateful && destructive ? `<span class="badge stateful-badge">STATEFUL: data is lost</span>` : "";
-  const lines = c.lines.length > 0 ? `<pre class="diff">${c.lines.map((l) => `<span class="${lineClass(l)}">${e(l)}</span>`).join("\n")}</pre>` : "";
+  const lines =
+    c.lines.length > 0
+      ? `<pre class="diff">${c.lines.map((l) => `<span class="${lineClass(l)}">${e(l)}</span>`).join("\n")}</pre>`
+      : c.action === "update"
+        ? `<p class="muted hidden-change">Only values that are not shown change (sensitive or secret).</p>`
+        : "";
   return `<article class="${classes}" data-address="${e(c.address)}"><h3><span class="action">${e(ACTION_LABEL[c.action])}</span> <code>${e(c.address)}</code>${badge}</h3>${lines}</article>`;
 }
 
@@ -198,8 +203,8 @@ body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sa
 main{max-width:1100px;margin:0 auto;padding:24px 28px 48px}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 10px;padding-bottom:4px;border-bottom:1px solid var(--line)}h3{font-size:14px;margin:0;font-weight:600}
 code,pre{font:13px/1.45 ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace}
-code{background:var(--code);padding:1px 4px;border-radius:3px;word-break:break-all}
-pre{background:var(--code);padding:10px 12px;border-radius:4px;overflow-x:auto;white-space:pre-wrap;word-break:break-all;margin:8px 0 0}
+code{background:var(--code);padding:1px 4px;border-radius:3px;overflow-wrap:break-word}
+pre{background:var(--code);padding:10px 12px;border-radius:4px;overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere;margin:8px 0 0}
 .sub{color:var(--muted);margin:0 0 16px}
 dl.identity{display:grid;grid-template-columns:130px 1fr;gap:4px 16px;margin:0}
 dl.identity dt{color:var(--muted)}dl.identity dd{margin:0}
@@ -222,6 +227,7 @@ table{border-collapse:collapse;width:100%;margin:8px 0;font-size:14px}
 th,td{text-align:left;border-bottom:1px solid var(--line);padding:5px 8px;vertical-align:top}th{color:var(--muted);font-weight:600}
 td.num{text-align:right;white-space:nowrap}
 tr.lvl-error td:first-child{color:var(--red);font-weight:700}tr.lvl-warning td:first-child{color:var(--amber);font-weight:700}
+.hidden-change{margin:6px 0 0;font-size:13px}
 details{margin-top:8px}summary{cursor:pointer;color:var(--muted)}
 footer{margin-top:32px;color:var(--muted);font-size:13px}
 `;
