@@ -1,9 +1,10 @@
 /**
  * Real terraform (AWS provider 5.100.0) against the patched emulator: the hand-written config in
  * __tests__/fixtures/emulator-fidelity/ (one env's worth of resource types, assume_role into
- * 222222222222 with allowed_account_ids) applies, and the plan right after is empty (exit code 0).
+ * 222222222222 with allowed_account_ids) applies, the plan right after is empty (exit code 0), and
+ * destroy completes.
  *
- * Slow by nature (~2.5 min): the provider waits fixed delays before its first status poll
+ * Slow by nature (~4 min): the provider waits fixed delays before its first status poll
  * (RDS 60 s + 2 polls, ALB 2 x 30 s, CloudFront 30 s). Skip with EMULATOR_SKIP_FIDELITY=1.
  */
 import { spawn } from "node:child_process";
@@ -37,7 +38,7 @@ maybe("emulator fidelity: terraform apply, then an empty plan", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("applies every resource type, and the next plan shows no changes", async () => {
+  it("applies every resource type, the next plan shows no changes, and destroy completes", async () => {
     const vars = ["-no-color", "-input=false", "-var", `endpoint=${emu().endpoint}`];
     const init = await terraform(dir, ["init", "-no-color", "-input=false"]);
     expect(init.out).toContain("Terraform has been successfully initialized");
@@ -56,5 +57,10 @@ maybe("emulator fidelity: terraform apply, then an empty plan", () => {
     const plan = await terraform(dir, ["plan", "-detailed-exitcode", ...vars]);
     if (plan.code !== 0) throw new Error(`second plan is not empty (exit ${plan.code}):\n${plan.out.slice(-6000)}`);
     expect(plan.out).toContain("No changes.");
-  }, 420_000);
+
+    // Tear-down works too (ephemeral envs are destroyed): no delete may hang on the emulator.
+    const destroy = await terraform(dir, ["destroy", "-auto-approve", ...vars]);
+    if (destroy.code !== 0) throw new Error(`destroy failed (exit ${destroy.code}):\n${destroy.out.slice(-4000)}`);
+    expect(destroy.out).toMatch(/Destroy complete! Resources: \d+ destroyed/);
+  }, 600_000);
 });

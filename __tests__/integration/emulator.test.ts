@@ -124,14 +124,17 @@ describe("emulator lifecycle", () => {
 describe("emulator fidelity patches", () => {
   const emu = withEmulator();
 
-  it("describes replication group members as available cache clusters, and deletes them with the group", async () => {
+  it("describes replication group members as available cache clusters, deletes them with the group, deletes subnet groups", async () => {
     const out = await probe(emu().endpoint, "elasticache");
     expect(out.memberClusters).toHaveLength(3);
-    expect(out.described).toEqual(
+    expect(out.described.map(({ id, status, replicationGroupId }: any) => ({ id, status, replicationGroupId }))).toEqual(
       out.memberClusters.map((id: string) => ({ id, status: "available", replicationGroupId: id.replace(/-\d{3}$/, "") })),
     );
+    for (const c of out.described) expect(c.securityGroups).toEqual(c.sgExpected);
     expect(out.membersLeftAfterDelete).toEqual([]);
     expect(out.groupLeftAfterDelete).toBe(false);
+    expect(out.subnetGroupDeleteWhileInUse).toBe("CacheSubnetGroupInUse");
+    expect(out.subnetGroupAfterDelete).toBe("CacheSubnetGroupNotFoundFault");
   }, 60_000);
 
   it("round-trips budget tags (create, tag, untag, delete)", async () => {

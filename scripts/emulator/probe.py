@@ -28,21 +28,42 @@ def session(endpoint: str, account: str) -> boto3.session.Session:
 
 def elasticache(s: boto3.session.Session, endpoint: str) -> dict:
     ec = s.client("elasticache", endpoint_url=endpoint)
+    ec2 = s.client("ec2", endpoint_url=endpoint)
+    vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.99.1.0/24")["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(GroupName="probe-" + uuid.uuid4().hex[:6], Description="probe", VpcId=vpc)["GroupId"]
     rg_id = "probe-" + uuid.uuid4().hex[:6]
+    ec.create_cache_subnet_group(CacheSubnetGroupName=rg_id, CacheSubnetGroupDescription="probe", SubnetIds=[subnet])
     rg = ec.create_replication_group(ReplicationGroupId=rg_id, ReplicationGroupDescription="probe",
                                      Engine="redis", CacheNodeType="cache.t3.micro", NumCacheClusters=3,
-                                     AutomaticFailoverEnabled=True)["ReplicationGroup"]
+                                     AutomaticFailoverEnabled=True, CacheSubnetGroupName=rg_id,
+                                     SecurityGroupIds=[sg])["ReplicationGroup"]
+    try:
+        ec.delete_cache_subnet_group(CacheSubnetGroupName=rg_id)
+        in_use = "deleted while in use"
+    except ec.exceptions.ClientError as e:
+        in_use = e.response["Error"]["Code"]
     members = rg["MemberClusters"]
     described = [ec.describe_cache_clusters(CacheClusterId=m)["CacheClusters"][0] for m in members]
     ec.delete_replication_group(ReplicationGroupId=rg_id)
     after = {c["CacheClusterId"] for c in ec.describe_cache_clusters()["CacheClusters"]}
     groups_after = [g["ReplicationGroupId"] for g in ec.describe_replication_groups()["ReplicationGroups"]]
+    ec.delete_cache_subnet_group(CacheSubnetGroupName=rg_id)
+    try:
+        ec.describe_cache_subnet_groups(CacheSubnetGroupName=rg_id)
+        subnet_group_after = "still there"
+    except ec.exceptions.CacheSubnetGroupNotFoundFault:
+        subnet_group_after = "CacheSubnetGroupNotFoundFault"
     return {
         "memberClusters": members,
         "described": [{"id": c["CacheClusterId"], "status": c["CacheClusterStatus"],
-                       "replicationGroupId": c.get("ReplicationGroupId")} for c in described],
+                       "replicationGroupId": c.get("ReplicationGroupId"),
+                       "securityGroups": [g["SecurityGroupId"] for g in c.get("SecurityGroups", [])],
+                       "sgExpected": [sg]} for c in described],
         "membersLeftAfterDelete": sorted(set(members) & after),
         "groupLeftAfterDelete": rg_id in groups_after,
+        "subnetGroupDeleteWhileInUse": in_use,
+        "subnetGroupAfterDelete": subnet_group_after,
     }
 
 

@@ -27,6 +27,9 @@ What the patch does:
   * ``DeleteReplicationGroup`` removes the group and its member clusters (the primary stays when
     ``RetainPrimaryCluster`` is true, detached from the group); ``DeleteCacheCluster`` removes the
     cluster. Both still return the object with status ``deleting``, like AWS.
+  * Implements ``DeleteCacheSubnetGroup`` (moto answers 500 ``NotImplemented``, which the provider
+    retries until its 5 minute delete timeout): removes the group, ``CacheSubnetGroupNotFoundFault``
+    when unknown, ``CacheSubnetGroupInUse`` while a cluster or replication group still uses it.
 """
 from __future__ import annotations
 
@@ -144,3 +147,31 @@ def apply() -> None:
         return cluster
 
     Backend.delete_cache_cluster = delete_cache_cluster
+
+    from moto.elasticache.exceptions import CacheSubnetGroupNotFound, ElastiCacheException
+    from moto.elasticache.responses import ElastiCacheResponse
+    from moto.core.responses import EmptyResult
+
+    class CacheSubnetGroupInUse(ElastiCacheException):
+        code = "CacheSubnetGroupInUse"
+
+        def __init__(self, name: str):
+            super().__init__(f"Cache subnet group {name} is currently in use by a cache cluster.")
+
+    def delete_cache_subnet_group(self, cache_subnet_group_name: str) -> None:
+        if cache_subnet_group_name not in self.cache_subnet_groups:
+            raise CacheSubnetGroupNotFound(cache_subnet_group_name)
+        users = [c for c in self.cache_clusters.values() if c.cache_subnet_group_name == cache_subnet_group_name]
+        users += [g for g in self.replication_groups.values()
+                  if getattr(g, "cache_subnet_group_name", None) == cache_subnet_group_name]
+        if users:
+            raise CacheSubnetGroupInUse(cache_subnet_group_name)
+        self.cache_subnet_groups.pop(cache_subnet_group_name)
+
+    Backend.delete_cache_subnet_group = delete_cache_subnet_group
+
+    def delete_cache_subnet_group_response(self):  # noqa: ANN001, ANN202
+        self.elasticache_backend.delete_cache_subnet_group(self._get_param("CacheSubnetGroupName"))
+        return EmptyResult()
+
+    ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group_response
