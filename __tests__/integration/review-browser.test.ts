@@ -21,6 +21,11 @@ const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "
 
 jest.setTimeout(90_000);
 
+/** The one browser global used (the tests compile without the DOM library). */
+interface BrowserWindow {
+  getComputedStyle(element: unknown): { borderLeftWidth: string };
+}
+
 describe("the review page in headless chromium", () => {
   let dir: string;
   let context: BrowserContext;
@@ -67,7 +72,7 @@ describe("the review page in headless chromium", () => {
   });
 
   it("puts the destructive section before the other changes, in the DOM and on screen, stateful changes highlighted", async () => {
-    const order = await page.evaluate(() => Array.from(document.querySelectorAll("main > section")).map((s) => s.id));
+    const order = await page.locator("main > section").evaluateAll((sections) => sections.map((s) => s.id));
     expect(order).toEqual(["approve", "counts", "destructive", "policy", "cost", "changes"]);
     const destructive = await page.locator("#destructive").boundingBox();
     const others = await page.locator("#changes").boundingBox();
@@ -75,7 +80,7 @@ describe("the review page in headless chromium", () => {
     const inDestructive = await page.locator("#destructive article").evaluateAll((els) => els.map((e) => e.getAttribute("data-address")));
     expect(inDestructive).toEqual(["aws_db_instance.main", "aws_s3_bucket.old_logs"]);
     // The stylesheet applied (inline CSS is allowed by the page's CSP): stateful changes have the thick red border.
-    const border = await page.locator(`#destructive article[data-address="aws_db_instance.main"]`).evaluate((e) => getComputedStyle(e).borderLeftWidth);
+    const border = await page.locator(`#destructive article[data-address="aws_db_instance.main"]`).evaluate((e) => (globalThis as unknown as BrowserWindow).getComputedStyle(e).borderLeftWidth);
     expect(border).toBe("8px");
     expect(await page.locator("#destructive .stateful-badge").first().innerText()).toBe("STATEFUL: data is lost");
   });
