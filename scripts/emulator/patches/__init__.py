@@ -16,6 +16,7 @@ NAMES = [
     "route53_private_zone",
     "cloudfront_viewer_certificate",
     "ec2_launch_template_tags",
+    "s3_secure_transport",
 ]
 
 
