@@ -1,0 +1,149 @@
+/**
+ * A small stand-in project for the engine's integration tests: a temporary git checkout whose synth
+ * (PROMOTE_SYNTH_COMMAND) writes one env's stack with the project's own provider and S3 backend settings
+ * (stacks/providers.ts, stacks/target.ts: assume_role into the env's account, allowed_account_ids,
+ * default tags, the emulator's endpoints) but only a VPC (and optionally a subnet), so a plan or an apply
+ * on the emulator takes seconds instead of the full env stack's minutes.
+ *
+ *   const w = await standinWorld(emu(), "prod");          // temp checkout, state backend created
+ *   w.commit({ version: "a" });                             // a commit of the stand-in's code
+ *   await w.promote(["plan", "prod"]);                      // the CLI in-process: { code, out, err }
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { getEnvironment } from "../../envs";
+import { defaultContext } from "../../scripts/lib/engine/commands";
+import { Ledger } from "../../scripts/lib/engine/ledger";
+import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
+import { main } from "../../scripts/promote";
+import type { TestEmulator } from "./emulator";
+
+export interface StandinCode {
+  /** The VPC's `version` tag. */
+  readonly version: string;
+  /** Add a subnet in the VPC. @default false */
+  readonly subnet?: boolean;
+}
+
+export interface Run {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+export interface StandinWorld {
+  readonly root: string;
+  readonly checkout: string;
+  readonly env: string;
+  readonly vars: NodeJS.ProcessEnv;
+  /** Commits the stand-in's code; returns the commit id. */
+  commit(code: StandinCode): string;
+  /** Runs `npx promote <args>` in-process against this world (as `user`). */
+  promote(args: readonly string[], user?: string): Promise<Run>;
+  /** Records a successful apply of another env in the ledger (the promotion gate reads it). */
+  recordApply(env: string, commit: string): string;
+  /** SDK credentials inside the env's account (assumed deploy role). */
+  credentials(): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }>;
+  cleanup(): void;
+}
+
+const SYNTH = `// The stand-in app: the project's providers and backend, one small network.
+require(${JSON.stringify(join(PROJECT_ROOT, "scripts/lib/engine/ts-hook.js"))});
+const root = ${JSON.stringify(PROJECT_ROOT)};
+const { App, TerraformStack } = require(root + "/node_modules/cdktf");
+const { Vpc } = require(root + "/node_modules/@cdktf/provider-aws/lib/vpc");
+const { Subnet } = require(root + "/node_modules/@cdktf/provider-aws/lib/subnet");
+const { getEnvironment } = require(root + "/envs");
+const { awsProvider, s3Backend, pinProviderVersions } = require(root + "/stacks/providers");
+const { targetFromEnv } = require(root + "/stacks/target");
+const code = require("./code.json");
+const app = new App();
+const config = getEnvironment(code.env);
+const target = targetFromEnv();
+const stack = new TerraformStack(app, config.name);
+awsProvider(stack, config, target);
+s3Backend(stack, config, target);
+pinProviderVersions(stack, ["aws"]);
+const vpc = new Vpc(stack, "main", { cidrBlock: "10.77.0.0/16", tags: { Name: "standin", version: code.version } });
+if (code.subnet) new Subnet(stack, "extra", { vpcId: vpc.id, cidrBlock: "10.77.1.0/24", tags: { Name: "standin-extra" } });
+app.synth();
+`;
+
+function sh(dir: string, args: string[]): string {
+  return execFileSync("git", ["-C", dir, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" },
+  }).trim();
+}
+
+/** A temporary checkout of the stand-in, with the env's state bucket and lock table on the emulator. */
+export async function standinWorld(emu: TestEmulator, env: string): Promise<StandinWorld> {
+  const root = mkdtempSync(join(tmpdir(), "promote-standin-"));
+  const checkout = join(root, "checkout");
+  mkdirSync(checkout);
+  sh(checkout, ["init", "-q"]);
+  writeFileSync(join(checkout, "synth.js"), SYNTH);
+  writeFileSync(join(checkout, ".gitignore"), "cdktf.out/\n");
+  const vars: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...emu.env,
+    PROMOTE_CHECKOUT_DIR: checkout,
+    PROMOTE_HOME: join(root, "plans"),
+    PROMOTE_LEDGER_DIR: checkout,
+    CDKTF_OUTDIR: join(root, "cdktf.out"),
+    PROMOTE_SYNTH_COMMAND: `${JSON.stringify(process.execPath)} synth.js`,
+    TF_PLUGIN_CACHE_DIR: "",
+  };
+  const cfg = getEnvironment(env);
+  const base = { endpoint: emu.endpoint, region: cfg.region, credentials: { accessKeyId: "test", secretAccessKey: "test" } };
+  const credentials = async () => {
+    const { Credentials: c } = await new STSClient(base).send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${cfg.account.id}:role/${cfg.account.deployRoleName}`, RoleSessionName: "standin" }),
+    );
+    return { accessKeyId: c!.AccessKeyId!, secretAccessKey: c!.SecretAccessKey!, sessionToken: c!.SessionToken! };
+  };
+  const creds = await credentials();
+  await new S3Client({ ...base, credentials: creds, forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: cfg.stateBackend.bucket }));
+  await new DynamoDBClient({ ...base, credentials: creds }).send(
+    new CreateTableCommand({
+      TableName: cfg.stateBackend.lockTable,
+      AttributeDefinitions: [{ AttributeName: "LockID", AttributeType: "S" }],
+      KeySchema: [{ AttributeName: "LockID", KeyType: "HASH" }],
+      BillingMode: "PAY_PER_REQUEST",
+    }),
+  );
+  return {
+    root,
+    checkout,
+    env,
+    vars,
+    commit(code) {
+      writeFileSync(join(checkout, "code.json"), `${JSON.stringify({ env, ...code })}\n`);
+      sh(checkout, ["add", "-A"]);
+      sh(checkout, ["commit", "-q", "--allow-empty", "-m", `stand-in ${code.version}`]);
+      return sh(checkout, ["rev-parse", "HEAD"]);
+    },
+    async promote(args, user = "alice") {
+      const out: string[] = [];
+      const err: string[] = [];
+      const ctx = defaultContext({ ...vars, PROMOTE_USER: user }, { out: (t) => out.push(t), err: (t) => err.push(t) });
+      const code = await main(args, ctx);
+      return { code, out: out.join(""), err: err.join("") };
+    },
+    recordApply(other, commit) {
+      return new Ledger(checkout, checkout).record(other, commit, { bundleId: "test", planSha256: "0".repeat(64), appliedBy: "test", approvedBy: null });
+    },
+    credentials,
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+/** Fails with the command's output when it did not exit as expected. */
+export function expectExit(r: Run, code: number): void {
+  if (r.code !== code) throw new Error(`expected exit ${code}, got ${r.code}\n--- out\n${r.out.slice(-3000)}\n--- err\n${r.err.slice(-4000)}`);
+}
