@@ -106,6 +106,12 @@ describe("renderReviewHtml", () => {
     const html = renderReviewHtml({ ...data, policy: { state: "present", findings }, cost: { ...(data.cost as { delta: CostDelta }), budgetUsd: 10 } });
     expect(html).toContain("1 error(s) block approval");
     expect(html).toContain("OVER BUDGET");
+    // `promote approve` would refuse (POLICY-BLOCKED): the page offers no command, it says why.
+    expect(html).not.toContain(`id="approve-command"`);
+    expect(html).toContain("1 error finding(s) block approval and apply (POLICY-BLOCKED)");
+    const waived = renderReviewHtml({ ...data, policy: { state: "present", findings: [{ ...findings[0], waived: { reason: "accepted in #12 until the next release" } }] } });
+    expect(waived).toContain(`id="approve-command"`);
+    expect(waived).toContain("accepted in #12 until the next release");
   });
 
   it("falls back to the manifest's destructive list and summary.txt (escaped) when the plan JSON is unavailable", () => {

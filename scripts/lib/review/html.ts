@@ -107,6 +107,9 @@ function identity(m: ReviewManifest): string {
   return `<dl class="identity">${rows.map(([k, v]) => `<dt>${e(k)}</dt><dd>${v}</dd>`).join("")}</dl>`;
 }
 
+/** Error findings not waived by a recorded exception: they block approval. */
+const blockingFindings = (p: PolicyView): number => (p.state === "present" ? p.findings.filter((f) => f.level === "error" && !f.waived).length : 0);
+
 function approveSection(d: ReviewPageData): string {
   const m = d.manifest;
   const command = `npx promote approve ${m.env} ${m.id} --sha256 ${m.plan.sha256} --by <you>`;
@@ -115,8 +118,10 @@ function approveSection(d: ReviewPageData): string {
   else if (d.status.applied) note = `<p class="notice">Applied: ${e(d.status.applied)}. Nothing left to approve.</p>`;
   else if (d.status.approval) note = `<p class="notice ok">Approved ${e(d.status.approval)}.</p>`;
   else if (d.status.expired) note = `<p class="notice bad">EXPIRED: this plan can no longer be approved or applied; run <code>npx promote plan ${e(m.env)}</code> again.</p>`;
+  else if (blockingFindings(d.policy) > 0)
+    note = `<p class="notice bad">Policy: ${blockingFindings(d.policy)} error finding(s) block approval and apply (POLICY-BLOCKED): fix them, or record an exception, and plan again. See Policy below.</p>`;
   else note = `<p>${d.status.requireApproval ? "Approval is required before apply." : "Approval is not required in this env."} Read the whole page, then approve exactly this plan (the hash binds your approval to these bytes):</p>`;
-  const showCommand = !m.speculative && !d.status.applied && !d.status.approval && !d.status.expired;
+  const showCommand = !m.speculative && !d.status.applied && !d.status.approval && !d.status.expired && blockingFindings(d.policy) === 0;
   return `<section id="approve"><h2>Approve</h2>${note}${showCommand ? `<pre class="command" id="approve-command">${e(command)}</pre>` : ""}</section>`;
 }
 
@@ -152,15 +157,15 @@ function policySection(p: PolicyView): string {
   const warnings = p.findings.filter((f) => !f.waived && f.level === "warning").length;
   const waived = p.findings.filter((f) => f.waived).length;
   const verdict = errors > 0 ? `<p class="notice bad">${errors} error(s) block approval</p>` : `<p class="notice ok">Policy passed</p>`;
-  const rows = [...p.findings]
+  const blocks = [...p.findings]
     .sort((a, b) => LEVEL_RANK(a) - LEVEL_RANK(b))
     .map((f) => {
       const level = f.waived ? "waived" : f.level;
-      return `<tr class="lvl-${e(level)}"><td>${e(level)}</td><td><code>${e(f.id)}</code></td><td><code>${e(f.address)}</code>${f.attribute ? `<br><small>${e(f.attribute)}</small>` : ""}</td><td>${e(f.expected)}</td><td>${e(f.found)}</td><td>${e(f.waived ? `waived: ${f.waived.reason}` : (f.fix ?? ""))}</td></tr>`;
+      const last = f.waived ? ["waived", f.waived.reason] : ["fix", f.fix ?? ""];
+      return `<div class="finding lvl-${e(level)}"><h3><span class="level">${e(level)}</span> <code>${e(f.id)}</code> <code>${e(f.address)}</code>${f.attribute ? ` <small>${e(f.attribute)}</small>` : ""}</h3><dl><dt>expected</dt><dd>${e(f.expected)}</dd><dt>found</dt><dd>${e(f.found)}</dd><dt>${e(last[0])}</dt><dd>${e(last[1])}</dd></dl></div>`;
     })
     .join("");
-  const table = p.findings.length > 0 ? `<table><thead><tr><th>level</th><th>rule</th><th>address</th><th>expected</th><th>found</th><th>fix / reason</th></tr></thead><tbody>${rows}</tbody></table>` : "";
-  return `<section id="policy"><h2>Policy</h2>${verdict}<p class="muted">${errors} error(s), ${warnings} warning(s), ${waived} waived</p>${table}</section>`;
+  return `<section id="policy"><h2>Policy</h2>${verdict}<p class="muted">${errors} error(s), ${warnings} warning(s), ${waived} waived</p>${blocks}</section>`;
 }
 
 function costSection(d: ReviewPageData): string {
@@ -226,7 +231,11 @@ pre.command{background:#1d232b;color:#f4f6f8;font-size:14px;padding:12px 14px}
 table{border-collapse:collapse;width:100%;margin:8px 0;font-size:14px}
 th,td{text-align:left;border-bottom:1px solid var(--line);padding:5px 8px;vertical-align:top}th{color:var(--muted);font-weight:600}
 td.num{text-align:right;white-space:nowrap}
-tr.lvl-error td:first-child{color:var(--red);font-weight:700}tr.lvl-warning td:first-child{color:var(--amber);font-weight:700}
+.finding{border:1px solid var(--line);border-left:5px solid var(--line);border-radius:4px;padding:8px 12px;margin:8px 0}
+.finding.lvl-error{border-left-color:var(--red)}.finding.lvl-warning{border-left-color:#c99a2e}
+.finding .level{display:inline-block;min-width:64px;text-transform:uppercase;font-size:12px;font-weight:700}
+.finding.lvl-error .level{color:var(--red)}.finding.lvl-warning .level{color:var(--amber)}.finding.lvl-waived .level{color:var(--muted)}
+.finding dl{display:grid;grid-template-columns:80px 1fr;gap:2px 12px;margin:6px 0 0;font-size:14px}.finding dt{color:var(--muted)}.finding dd{margin:0}
 .hidden-change{margin:6px 0 0;font-size:13px}
 details{margin-top:8px}summary{cursor:pointer;color:var(--muted)}
 footer{margin-top:32px;color:var(--muted);font-size:13px}
