@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
+import { AutoscalingSchedule } from "@cdktf/provider-aws/lib/autoscaling-schedule";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener, LbListenerDefaultAction } from "@cdktf/provider-aws/lib/lb-listener";
@@ -9,6 +10,20 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { boundedName } from "./naming";
+
+/** When and how far the app tier scales down outside working hours. */
+export interface OffHoursSchedule {
+  /** IANA time zone the cron expressions are evaluated in. */
+  readonly timeZone: string;
+  /** 5-field cron: when to scale down. */
+  readonly scaleDownAt: string;
+  /** 5-field cron: when to scale back up to the regular sizes. */
+  readonly scaleUpAt: string;
+  /** Sizes while scaled down, each <= the regular one. */
+  readonly minSize: number;
+  readonly desiredCapacity: number;
+  readonly maxSize: number;
+}
 
 /** One target group behind the listener and its share of traffic. */
 export interface WeightedTargetGroup {
@@ -47,6 +62,11 @@ export interface AppServiceProps {
   readonly maxSize: number;
   /** Target-tracking scaling on average CPU (10..90 %). @default - no scaling policy: the group keeps its size */
   readonly targetCpuPercent?: number;
+  /**
+   * Scale down outside working hours: two scheduled actions (down to these sizes, back up to the
+   * regular ones), cron in `timeZone`. @default - no schedule: the group keeps its size
+   */
+  readonly offHours?: OffHoursSchedule;
   /** Target groups with weights, 1..5, names unique; every instance is attached to all of them. */
   readonly targetGroups: readonly WeightedTargetGroup[];
   /** Certificate of the HTTPS listener (ACM or IAM server certificate ARN); port 80 only redirects to 443. */
@@ -234,6 +254,28 @@ export class AppService extends Construct {
       tag: [{ key: "Name", value: `${p}-app`, propagateAtLaunch: true }],
     });
     this.autoscalingGroupName = asg.name;
+
+    if (props.offHours !== undefined) {
+      const o = props.offHours;
+      new AutoscalingSchedule(this, "off-hours-down", {
+        scheduledActionName: `${p}-off-hours-down`,
+        autoscalingGroupName: asg.name,
+        recurrence: o.scaleDownAt,
+        timeZone: o.timeZone,
+        minSize: o.minSize,
+        desiredCapacity: o.desiredCapacity,
+        maxSize: o.maxSize,
+      });
+      new AutoscalingSchedule(this, "off-hours-up", {
+        scheduledActionName: `${p}-off-hours-up`,
+        autoscalingGroupName: asg.name,
+        recurrence: o.scaleUpAt,
+        timeZone: o.timeZone,
+        minSize: props.minSize,
+        desiredCapacity: props.desiredCapacity,
+        maxSize: props.maxSize,
+      });
+    }
 
     if (props.targetCpuPercent !== undefined) {
       new AutoscalingPolicy(this, "cpu-target", {

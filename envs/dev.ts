@@ -23,6 +23,7 @@ export const dev: EnvConfig = {
     desiredCapacity: 1,
     maxSize: 2,
     scaling: null,
+    offHours: { timeZone: "Europe/Berlin", scaleDownAt: "0 19 * * MON-FRI", scaleUpAt: "0 7 * * MON-FRI", minSize: 0, desiredCapacity: 0, maxSize: 0 },
     tlsCertificate: { kind: "iam", id: "app-dev" },
     port: 8080,
     healthCheckPath: "/healthz",

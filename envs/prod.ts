@@ -23,6 +23,7 @@ export const prod: EnvConfig = {
     desiredCapacity: 4,
     maxSize: 20,
     scaling: { targetCpuPercent: 50 },
+    offHours: null,
     tlsCertificate: { kind: "iam", id: "app-prod" },
     port: 8080,
     healthCheckPath: "/healthz",

@@ -17,6 +17,7 @@ const IPV4_CIDR_PATTERN = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2}
 
 const envName = z.string().regex(ENV_NAME_PATTERN, "a lower-case name of 2..24 characters (a-z, 0-9, -)");
 const cidr = z.string().regex(IPV4_CIDR_PATTERN, "an IPv4 CIDR such as 10.10.0.0/16");
+const CRON_PATTERN = /^\S+ \S+ \S+ \S+ \S+$/;
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 const percent = z.number().min(0).max(100);
@@ -103,6 +104,25 @@ const appSchema = z
         id: z.string().regex(/^[\w+=,.@-]{1,128}$/, "an ACM certificate id or IAM server-certificate name"),
       })
       .strict(),
+    /**
+     * Cost control: scale the app tier down outside working hours (autoscaling scheduled actions);
+     * null: always on. Cron expressions are evaluated in `timeZone`.
+     */
+    offHours: z
+      .object({
+        /** IANA time zone of the two schedules, e.g. Europe/Berlin. */
+        timeZone: z.string().min(1),
+        /** When to scale down (5-field cron), e.g. "0 19 * * MON-FRI". */
+        scaleDownAt: z.string().regex(CRON_PATTERN, "a 5-field cron expression such as 0 19 * * MON-FRI"),
+        /** When to scale back to minSize/desiredCapacity/maxSize (5-field cron). */
+        scaleUpAt: z.string().regex(CRON_PATTERN, "a 5-field cron expression such as 0 7 * * MON-FRI"),
+        /** The app tier's size while scaled down. */
+        minSize: nonNegativeInt,
+        desiredCapacity: nonNegativeInt,
+        maxSize: nonNegativeInt,
+      })
+      .strict()
+      .nullable(),
     /** Port the app listens on behind the load balancer. */
     port: z.number().int().min(1).max(65535),
     healthCheckPath: z.string().startsWith("/"),

@@ -27,6 +27,7 @@ export const staging: EnvConfig = {
     desiredCapacity: 2,
     maxSize: 3,
     scaling: { targetCpuPercent: 60 },
+    offHours: { timeZone: "Europe/Berlin", scaleDownAt: "0 20 * * FRI", scaleUpAt: "0 6 * * MON", minSize: 1, desiredCapacity: 1, maxSize: 1 },
     tlsCertificate: { kind: "iam", id: "app-staging" },
     port: 8080,
     healthCheckPath: "/healthz",

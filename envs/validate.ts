@@ -32,6 +32,15 @@ export const CLOUDWATCH_RETENTION_DAYS: readonly number[] = [
 /** The secret that becomes the database's master password. */
 export const DATABASE_PASSWORD_SECRET = "POSTGRES_PASSWORD";
 
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** Rules within one environment, run in order; every failing one is reported. */
@@ -54,6 +63,20 @@ const RULES: readonly Rule[] = [
   {
     condition: (c) => new Set(c.app.targetGroups.map((t) => t.name)).size === c.app.targetGroups.length,
     message: (c) => `app.targetGroups names must be unique, but [${c.app.targetGroups.map((t) => t.name).join(", ")}] was provided`,
+  },
+  {
+    condition: (c) => c.app.offHours === null || isTimeZone(c.app.offHours.timeZone),
+    message: (c) => `app.offHours.timeZone must be an IANA time zone such as Europe/Berlin, but ${JSON.stringify(c.app.offHours?.timeZone)} was provided`,
+  },
+  {
+    condition: (c) => {
+      const o = c.app.offHours;
+      return o === null || (o.minSize <= o.desiredCapacity && o.desiredCapacity <= o.maxSize && o.maxSize <= c.app.maxSize && o.desiredCapacity <= c.app.desiredCapacity);
+    },
+    message: (c) => {
+      const o = c.app.offHours!;
+      return `app.offHours: minSize <= desiredCapacity <= maxSize, and no larger than the working-hours size (${c.app.desiredCapacity} desired, ${c.app.maxSize} max), is required, but ${o.minSize} / ${o.desiredCapacity} / ${o.maxSize} was provided`;
+    },
   },
   {
     condition: (c) => c.network.natGateways <= c.network.azCount,

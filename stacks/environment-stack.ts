@@ -78,6 +78,7 @@ export class EnvironmentStack extends TerraformStack {
       desiredCapacity: config.app.desiredCapacity,
       maxSize: config.app.maxSize,
       targetCpuPercent: config.app.scaling?.targetCpuPercent,
+      offHours: orUndefined(config.app.offHours),
       targetGroups: config.app.targetGroups,
     });
 

@@ -36,6 +36,7 @@ import { Wafv2WebAcl } from "@cdktf/provider-aws/lib/wafv2-web-acl";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { AppConfig } from "../../constructs/app-config";
 import { AppService, AppServiceProps } from "../../constructs/app-service";
+import { AutoscalingSchedule } from "@cdktf/provider-aws/lib/autoscaling-schedule";
 import { Budget } from "../../constructs/budget";
 import { Cache, CacheProps } from "../../constructs/cache";
 import { Database, DatabaseProps } from "../../constructs/database";
@@ -330,6 +331,16 @@ describe("AppService", () => {
       default_action: [expect.objectContaining({ type: "forward" })],
     });
     expect(listeners.find((l) => l.port === 80)!.default_action[0]).toMatchObject({ type: "redirect", redirect: { port: "443", protocol: "HTTPS" } });
+  });
+
+  it("scales down and back up on the off-hours schedule only when one is given", () => {
+    expect(all(synth(), AutoscalingSchedule.tfResourceType)).toHaveLength(0);
+    const offHours = { timeZone: "Europe/Berlin", scaleDownAt: "0 19 * * MON-FRI", scaleUpAt: "0 7 * * MON-FRI", minSize: 0, desiredCapacity: 0, maxSize: 0 };
+    const schedules = all(synth({ offHours }), AutoscalingSchedule.tfResourceType);
+    expect(schedules).toEqual([
+      expect.objectContaining({ scheduled_action_name: "t1-off-hours-down", recurrence: "0 19 * * MON-FRI", time_zone: "Europe/Berlin", min_size: 0, desired_capacity: 0, max_size: 0 }),
+      expect.objectContaining({ scheduled_action_name: "t1-off-hours-up", recurrence: "0 7 * * MON-FRI", time_zone: "Europe/Berlin", min_size: 2, desired_capacity: 3, max_size: 6 }),
+    ]);
   });
 
   it("refuses sizes out of order", () => {

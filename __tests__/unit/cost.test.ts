@@ -52,11 +52,14 @@ describe("estimates of the envs as shipped", () => {
 
   it.each(ENVS.map((c) => [c.name, c] as const))("%s: every line item is computed from the price table and the env's config", (_name, cfg: EnvConfig) => {
     const est = ESTIMATES.get(cfg.name) as CostEstimate;
-    // App tier: desired_capacity x the instance price, and one root volume per instance.
+    // App tier: the average instance count over the week (off-hours schedules: dev runs its 1 instance
+    // 60 h a week (Mon-Fri 07-19), staging 2 for 110 h and 1 over the weekend's 58 h; prod 4 always)
+    // x the instance price, and one root volume per instance.
+    const average = { dev: 0.36, staging: 1.65, prod: 4 }[cfg.name] as number;
     const instances = one(est, "aws_autoscaling_group", "instances");
-    expect(instances.monthlyUsd).toBe(cents(cfg.app.desiredCapacity * monthly(P.ec2Instance, cfg.app.instanceType)));
-    expect(instances.detail).toBe(`${cfg.app.desiredCapacity} x ${cfg.app.instanceType} @ $${monthly(P.ec2Instance, cfg.app.instanceType).toFixed(2)}`);
-    expect(one(est, "aws_autoscaling_group", "volumes").monthlyUsd).toBe(cents(cfg.app.desiredCapacity * 20 * P.ebsPerGbMonth.gp3));
+    expect(instances.monthlyUsd).toBe(cents(average * monthly(P.ec2Instance, cfg.app.instanceType)));
+    expect(instances.detail).toMatch(new RegExp(`^${average} x ${cfg.app.instanceType.replace(".", "\\.")}\\b.* @ \\$${monthly(P.ec2Instance, cfg.app.instanceType).toFixed(2)}$`));
+    expect(one(est, "aws_autoscaling_group", "volumes").monthlyUsd).toBe(cents(average * 20 * P.ebsPerGbMonth.gp3));
     // Database: instance (x2 when Multi-AZ) and storage.
     const factor = cfg.database.multiAz ? P.rdsMultiAzFactor : 1;
     expect(one(est, "aws_db_instance", "instance").monthlyUsd).toBe(cents(factor * monthly(P.rdsInstance, cfg.database.instanceClass)));
@@ -235,7 +238,7 @@ describe("promote cost <env> --from-synth", () => {
     const r = await run(500);
     expect(r.code).toBe(0);
     expect(r.text).toContain(`within budget: staging is estimated at $${(ESTIMATES.get("staging") as CostEstimate).totalUsd.toFixed(2)}/month`);
-    expect(r.text).toContain("2 x t3.medium @ $30.37");
+    expect(r.text).toContain("1.65 x t3.medium (average over the week on its schedule: 2 for 110 h, 1 for 58 h) @ $30.37");
   });
 
   it("exits 1 with an OVER BUDGET line when the estimate exceeds budget.monthlyUsd", async () => {

@@ -56,6 +56,10 @@ describe("the shipped environments", () => {
       [2, 4, 20],
     ]);
     expect(dev.app.scaling).toBeNull();
+    // Cost controls: dev scales to zero outside working hours, staging down on weekends, prod never.
+    expect(dev.app.offHours).toMatchObject({ scaleDownAt: "0 19 * * MON-FRI", scaleUpAt: "0 7 * * MON-FRI", desiredCapacity: 0, maxSize: 0 });
+    expect(staging.app.offHours).toMatchObject({ scaleDownAt: "0 20 * * FRI", scaleUpAt: "0 6 * * MON", desiredCapacity: 1 });
+    expect(prod.app.offHours).toBeNull();
     expect([dev, staging, prod].map((e) => e.app.instanceType)).toEqual(["t3.small", "t3.medium", "m6i.large"]);
     expect([dev, staging, prod].map((e) => e.budget.monthlyUsd)).toEqual([300, 500, 2000]);
     expect([dev, staging, prod].map((e) => e.logs.retentionDays)).toEqual([7, 30, 730]);
@@ -274,6 +278,28 @@ describe("rules relating values", () => {
     const c = copy("dev");
     c.network.azCount = 1;
     expect(problemsOf(c, "envs/dev")).toEqual(["envs/dev: network.azCount must be >= 2, but 1 was provided"]);
+  });
+
+  it("rejects an off-hours schedule in an unknown time zone", () => {
+    const c = copy("dev");
+    c.app.offHours!.timeZone = "Mars/Olympus";
+    expect(problemsOf(c, "envs/dev")).toEqual([
+      'envs/dev: app.offHours.timeZone must be an IANA time zone such as Europe/Berlin, but "Mars/Olympus" was provided',
+    ]);
+  });
+
+  it("rejects an off-hours size larger than the working-hours one, and a malformed cron", () => {
+    const c = copy("staging");
+    c.app.offHours!.desiredCapacity = 3;
+    c.app.offHours!.maxSize = 3;
+    expect(problemsOf(c, "envs/staging")).toEqual([
+      "envs/staging: app.offHours: minSize <= desiredCapacity <= maxSize, and no larger than the working-hours size (2 desired, 3 max), is required, but 1 / 3 / 3 was provided",
+    ]);
+    const d = copy("dev");
+    d.app.offHours!.scaleDownAt = "at 7pm";
+    expect(problemsOf(d, "envs/dev")).toEqual([
+      'envs/dev: app.offHours.scaleDownAt must be a 5-field cron expression such as 0 19 * * MON-FRI, but "at 7pm" was provided',
+    ]);
   });
 
   it("rejects four-eyes without approvals", () => {

@@ -34,6 +34,8 @@ interface Expected {
   secrets: Record<string, string | undefined>;
   dnsZone: string;
   certificateArn: string;
+  /** recurrence → [min, desired, max] of the off-hours scheduled actions. */
+  offHours: Record<string, number[]>;
 }
 
 const EXPECTED: Record<string, Expected> = {
@@ -73,6 +75,7 @@ const EXPECTED: Record<string, Expected> = {
     secrets: { "dev/POSTGRES_PASSWORD": undefined, "dev/JWT_SECRET": undefined, "dev/API_KEY": undefined },
     dnsZone: "dev.internal.example.com",
     certificateArn: "arn:aws:iam::111111111111:server-certificate/app-dev",
+    offHours: { "0 19 * * MON-FRI": [0, 0, 0], "0 7 * * MON-FRI": [1, 1, 2] },
   },
   staging: {
     cidr: "10.20.0.0/16",
@@ -110,6 +113,7 @@ const EXPECTED: Record<string, Expected> = {
     secrets: { "staging/POSTGRES_PASSWORD": undefined, "staging/JWT_SECRET": undefined, "staging/API_KEY": undefined },
     dnsZone: "staging.internal.example.com",
     certificateArn: "arn:aws:iam::222222222222:server-certificate/app-staging",
+    offHours: { "0 20 * * FRI": [1, 1, 1], "0 6 * * MON": [2, 2, 3] },
   },
   prod: {
     cidr: "10.30.0.0/16",
@@ -152,6 +156,7 @@ const EXPECTED: Record<string, Expected> = {
     secrets: { "prod/POSTGRES_PASSWORD": "30", "prod/API_KEY": "90", "prod/JWT_SECRET": "180" },
     dnsZone: "prod.internal.example.com",
     certificateArn: "arn:aws:iam::333333333333:server-certificate/app-prod",
+    offHours: {},
   },
 };
 
@@ -199,6 +204,11 @@ describe.each(Object.keys(EXPECTED))("%s", (name) => {
       return [groups[id].name, t.weight];
     });
     expect(Object.fromEntries(weights)).toEqual(want.targetGroups);
+
+    const schedules = Object.fromEntries(
+      resourcesOf(stack, "aws_autoscaling_schedule").map((a) => [a.recurrence, [a.min_size, a.desired_capacity, a.max_size]]),
+    );
+    expect(schedules).toEqual(want.offHours);
 
     const policies = resourcesOf(stack, "aws_autoscaling_policy");
     if (want.cpuTarget === null) {

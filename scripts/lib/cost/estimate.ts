@@ -12,6 +12,7 @@
  * known to have no charge of their own are listed under `noCharge` with theirs.
  */
 import PRICES from "./prices.json";
+import { weeklyProfile, type ScheduledAction } from "./schedule";
 
 // ---------------------------------------------------------------------------------------------
 // Inputs and results
@@ -259,7 +260,27 @@ const PRICERS: Record<string, Pricer> = {
     if (type === undefined) return { notPriced: `${template.address} has no literal instance_type` };
     const monthly = monthlyOf(p.ec2Instance, type);
     if (monthly === undefined) return { notPriced: `no price for instance type ${type} in prices.json (ec2Instance)` };
-    return { items: [item("instances", desired, type, monthly), ...rootVolumeItems(template, desired, p)] };
+    const schedules = all.filter(
+      (s) =>
+        s.type === "aws_autoscaling_schedule" &&
+        ((r.values.name !== undefined && s.values.autoscaling_group_name === r.values.name) ||
+          (s.references?.autoscaling_group_name ?? []).some((ref) => ref === r.address || ref.startsWith(`${r.address}.`))),
+    );
+    if (schedules.length === 0) return { items: [item("instances", desired, type, monthly), ...rootVolumeItems(template, desired, p)] };
+    const actions: ScheduledAction[] = [];
+    for (const s of schedules) {
+      const recurrence = text(s.values.recurrence);
+      const capacity = num(s.values.desired_capacity);
+      if (recurrence === undefined || capacity === undefined) return { notPriced: `${s.address}: recurrence and desired_capacity must be literal to model the schedule` };
+      actions.push({ recurrence, desiredCapacity: capacity });
+    }
+    const profile = weeklyProfile(desired, actions);
+    if (typeof profile === "string") return { notPriced: `off-hours schedule not modelled: ${profile}` };
+    const average = Math.round(profile.averageCapacity * 100) / 100;
+    const shape = profile.hoursAt.map((x) => `${x.capacity} for ${x.hours} h`).join(", ");
+    return {
+      items: [item("instances", average, `${type} (average over the week on its schedule: ${shape})`, monthly), ...rootVolumeItems(template, average, p)],
+    };
   },
 
   aws_db_instance: (r, _all, p) => {
