@@ -320,6 +320,16 @@ describe("POLICY-PLAINTEXT-SECRET: no secret value in plain text", () => {
     expect(findings(plan, prod, {}, ID)).toEqual([expect.objectContaining({ attribute: "configuration: secret_string" })]);
   });
 
+  it("accepts an interpolation as terraform shows a JSON configuration: the template as constant_value beside its references", () => {
+    // The shape of `terraform show -json` for cdktf's cdk.tf.json (seen on the real dev plan).
+    const plan = loadPlan("prod-compliant");
+    cfg(plan, "aws_secretsmanager_secret_version.jwt_secret").expressions.secret_string = {
+      constant_value: "${random_password.jwt.result}",
+      references: ["random_password.jwt.result", "random_password.jwt"],
+    };
+    expect(findings(plan, prod, {}, ID)).toEqual([]);
+  });
+
   it("refuses a non-sensitive secret-looking value (lambda environment variable API_KEY)", () => {
     const plan = loadPlan("prod-compliant");
     addResource(plan, "aws_lambda_function", "worker", {

@@ -102,10 +102,12 @@ function visitConfig(rc: ResourceChange, node: unknown, path: (string | number)[
   if (!isObject(node)) return;
   for (const [key, expr] of Object.entries(node)) {
     if (!isObject(expr) && !Array.isArray(expr)) continue;
-    if (isObject(expr) && "constant_value" in expr) {
-      literalSecrets(rc, expr.constant_value, [...path, key], looksSecret(key), out);
-    } else if (isObject(expr) && "references" in expr) {
+    // A JSON-syntax configuration (what cdktf writes) shows an interpolation as a constant_value
+    // holding the "${...}" template beside its references: a reference is never a literal secret.
+    if (isObject(expr) && Array.isArray(expr.references) && expr.references.length > 0) {
       continue;
+    } else if (isObject(expr) && "constant_value" in expr) {
+      literalSecrets(rc, expr.constant_value, [...path, key], looksSecret(key), out);
     } else {
       visitConfig(rc, expr, [...path, key], out);
     }
