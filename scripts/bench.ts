@@ -8,14 +8,16 @@
  *                                                                              target: one env <= 60 s
  *   engine         `promote plan <env>` wall time / raw `terraform plan -out`, median of several runs
  *                                                                              target: <= 1.10
+ *   demo           the whole `npm start`                                       target: < 5 min
  *
- * Sections: `npm run bench -- synth` (fast) or `npm run bench -- synth local engine` (the default: all).
+ * Sections: `npm run bench -- synth` (seconds); with no argument every section runs (about 15 min).
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "./lib/toolchain";
+import { startEmulator, stopEmulator } from "./lib/emulator";
+import { PROJECT_ROOT, terraformBinary, terraformEnv } from "./lib/toolchain";
 
 const DIST = join(PROJECT_ROOT, "dist");
 
@@ -38,7 +40,7 @@ function repeat(n: number, f: () => number): number[] {
   return Array.from({ length: n }, f);
 }
 
-const fmt = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+const fmt = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`).padStart(8);
 
 /** A program that synthesizes `count` generated environments (derived from dev) with the compiled stacks. */
 function generatedSynthProgram(count: number, outdir: string): string {
@@ -84,7 +86,130 @@ function benchSynth(): void {
   }
 }
 
-const SECTIONS: Record<string, () => void | Promise<void>> = { synth: benchSynth };
+/** Runs `npx promote ...` quietly; returns its wall time in ms, or throws with its output. */
+function promoteTimed(args: string[], vars: NodeJS.ProcessEnv): Promise<number> {
+  const started = process.hrtime.bigint();
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin", "promote.js"), ...args], { cwd: PROJECT_ROOT, env: vars });
+    let out = "";
+    child.stdout.on("data", (b) => (out += b));
+    child.stderr.on("data", (b) => (out += b));
+    child.on("close", (code) => {
+      if (code === 0) resolveRun(Number(process.hrtime.bigint() - started) / 1e6);
+      else reject(new Error(`promote ${args.join(" ")} exited ${code}:\n${out.slice(-3000)}`));
+    });
+  });
+}
+
+/** terraform in a stack dir with the project's CLI config; returns wall time in ms and stdout. */
+function terraformTimed(args: string[], cwd: string, vars: NodeJS.ProcessEnv): Promise<{ ms: number; stdout: string }> {
+  const started = process.hrtime.bigint();
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(terraformBinary(vars), args, { cwd, env: terraformEnv({}, vars) });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b) => (stdout += b));
+    child.stderr.on("data", (b) => (stderr += b));
+    child.on("close", (code) => {
+      if (code === 0) resolveRun({ ms: Number(process.hrtime.bigint() - started) / 1e6, stdout });
+      else reject(new Error(`terraform ${args.join(" ")} in ${cwd} exited ${code}:\n${stderr.slice(-3000)}`));
+    });
+  });
+}
+
+/** Resources declared in a synthesized stack (count/for_each are not used by the stacks). */
+function synthesizedResources(stackDir: string): number {
+  const stack = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as { resource?: Record<string, Record<string, unknown>> };
+  return Object.values(stack.resource ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
+}
+
+/** An emulator and a scratch workspace for one bench section; always cleaned up. */
+async function withLocalTarget<T>(name: string, body: (vars: NodeJS.ProcessEnv, work: string) => Promise<T>): Promise<T> {
+  const work = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  const stateDir = join(work, "emulator");
+  const emulator = await startEmulator({ stateDir, env: { ...process.env, EMULATOR_PORT: "", EMULATOR_STATE_DIR: "" } });
+  const ledger = join(work, "ledger");
+  mkdirSync(ledger);
+  spawnSync("git", ["init", "-q"], { cwd: ledger });
+  const vars: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...emulator.env,
+    PROMOTE_HOME: join(work, "plans"),
+    PROMOTE_LEDGER_DIR: ledger,
+    CDKTF_OUTDIR: join(work, "cdktf.out"),
+    PROMOTE_USER: "bench",
+  };
+  try {
+    return await body(vars, work);
+  } finally {
+    await stopEmulator({ stateDir, port: emulator.port, env: { ...process.env, EMULATOR_STATE_DIR: "" } });
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const ENV_NAMES = ["dev", "staging", "prod"];
+
+/** Bootstrap and apply of every env on the emulator, and how much of each stack applied. */
+async function benchLocal(): Promise<void> {
+  await withLocalTarget("local", async (vars) => {
+    console.log("local target (moto), wall time");
+    const boot = await Promise.all(ENV_NAMES.map((env) => promoteTimed(["bootstrap", env], vars)));
+    ENV_NAMES.forEach((env, i) => console.log(`  bootstrap ${env.padEnd(8)}                ${fmt(boot[i])}   (three in parallel)`));
+    // Synthesize once, then apply the three env stacks in parallel with raw terraform.
+    timeCommand(process.execPath, [join(DIST, "main.js")], vars);
+    const outDir = vars.CDKTF_OUTDIR as string;
+    const results = await Promise.all(
+      ENV_NAMES.map(async (env) => {
+        const cwd = join(outDir, "stacks", env);
+        const init = await terraformTimed(["init", "-input=false", "-no-color"], cwd, vars);
+        const apply = await terraformTimed(["apply", "-input=false", "-no-color", "-auto-approve"], cwd, vars);
+        const state = await terraformTimed(["state", "list"], cwd, vars);
+        const applied = state.stdout.split("\n").filter((l) => l.trim() && !l.startsWith("data.")).length;
+        return { env, ms: init.ms + apply.ms, applied, total: synthesizedResources(cwd) };
+      }),
+    );
+    for (const r of results) {
+      console.log(`  apply ${r.env.padEnd(8)} (init + apply)       ${fmt(r.ms)}   ${r.applied}/${r.total} resources applied   target <= 60 s: ${r.ms <= 60_000 ? "met" : "NOT met"}`);
+    }
+  });
+}
+
+/** The engine's overhead: `promote plan <env>` against a raw `terraform plan -out` of the same stack. */
+async function benchEngine(): Promise<void> {
+  const runs = 3;
+  await withLocalTarget("engine", async (vars, work) => {
+    const env = "dev";
+    await promoteTimed(["bootstrap", env], vars);
+    await promoteTimed(["plan", env], vars); // synth + first init, not measured
+    const cwd = join(vars.CDKTF_OUTDIR as string, "stacks", env);
+    const engine: number[] = [];
+    const raw: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      engine.push(await promoteTimed(["plan", env], vars));
+      raw.push((await terraformTimed(["plan", "-input=false", "-lock=true", "-no-color", `-out=${join(work, `raw-${i}.tfplan`)}`], cwd, vars)).ms);
+    }
+    const e = median(engine);
+    const r = median(raw);
+    console.log(`engine overhead (${env}, median of ${runs})`);
+    console.log(`  promote plan ${env}                     ${fmt(e)}`);
+    console.log(`  terraform plan -out (raw)            ${fmt(r)}`);
+    console.log(`  ratio                                ${(e / r).toFixed(2)}   target <= 1.10: ${e / r <= 1.1 ? "met" : "NOT met"}`);
+  });
+}
+
+/** The whole demo (`npm start`), as a user runs it. */
+async function benchDemo(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), "bench-demo-"));
+  try {
+    const ms = timeCommand(process.execPath, [join(DIST, "scripts", "demo.js"), "--workdir", work], { ...process.env, EMULATOR_PORT: "", EMULATOR_STATE_DIR: "" });
+    console.log("demo (npm start)");
+    console.log(`  total                                ${fmt(ms)}   target < 5 min: ${ms < 300_000 ? "met" : "NOT met"}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const SECTIONS: Record<string, () => void | Promise<void>> = { synth: benchSynth, local: benchLocal, engine: benchEngine, demo: benchDemo };
 
 async function main(argv: string[]): Promise<void> {
   const wanted = argv.length > 0 ? argv : Object.keys(SECTIONS);
