@@ -1,7 +1,8 @@
 /**
  * `npx promote <command>`: plan, review, approve and apply one environment's changes, exactly as
  * reviewed. Exit codes: 0 done, 1 refused (a requirement was not met; nothing changed), 2 error
- * (usage, or the system broke: terraform crashed, the emulator is unreachable).
+ * (usage, or the system broke: terraform crashed, the emulator is unreachable); `drift` exits 3 when it
+ * found drift, `policy` and `doctor` exit 1 when the findings block approval / the envs diverge.
  */
 import { bootstrap } from "./lib/engine/bootstrap";
 import * as engine from "./lib/engine/commands";

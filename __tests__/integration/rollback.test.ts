@@ -81,6 +81,13 @@ describe("promote rollback (emulator)", () => {
     expect(existsSync(join(w.root, "plans", "_audit", "prod.jsonl"))).toBe(true);
   }, 420_000);
 
+  it("doctor: prod now runs a commit staging's ledger does not have (exit 1, commit-not-promoted)", async () => {
+    const r = await w.promote(["doctor", "--no-drift"]);
+    expectExit(r, 1);
+    expect(r.out).toMatch(/DIVERGED prod vs staging: commit-not-promoted: prod runs [0-9a-f]{40}/);
+    expect(r.out).toContain("database.multiAz: dev=false staging=true prod=true");
+  }, 60_000);
+
   it("refuses a --to that is not a ledger tag (ROLLBACK-TARGET-UNKNOWN)", async () => {
     const r = await w.promote(["rollback", "prod", "--to", "deployed/prod/19990101T000000Z"]);
     expectExit(r, 1);

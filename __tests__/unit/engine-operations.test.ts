@@ -197,3 +197,20 @@ describe("doctor: divergence between an env and the env it promotes from", () =>
     expect(divergence([status("staging", null, [A]), status("prod", "staging", [A], { [A]: tools("9") })])).toEqual([]);
   });
 });
+
+describe("CLI usage of policy, drift, rollback and doctor", () => {
+  it("prints help for each, and refuses bad arguments with exit 2", async () => {
+    const { main } = await import("../../scripts/promote");
+    const { defaultContext } = await import("../../scripts/lib/engine/commands");
+    const out: string[] = [];
+    const err: string[] = [];
+    const ctx = defaultContext(process.env, { out: (t) => out.push(t), err: (t) => err.push(t) }, { plansDir: "/nonexistent-promote-test" });
+    for (const c of ["policy", "drift", "rollback", "doctor"]) expect(await main([c, "--help"], ctx)).toBe(0);
+    expect(out.join("")).toContain("Exit codes: 0 no drift, 3 drift found");
+    expect(await main(["doctor", "prod"], ctx)).toBe(2);
+    expect(await main(["drift"], ctx)).toBe(2);
+    expect(await main(["rollback", "prod", "--to"], ctx)).toBe(2);
+    expect(await main(["drift", "prod", "--to", "x"], ctx)).toBe(2);
+    expect(err.join("")).toContain("drift does not take --to");
+  });
+});

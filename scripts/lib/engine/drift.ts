@@ -118,6 +118,7 @@ export function renderDrift(r: DriftReport): string {
 export interface DriftOptions {
   readonly env: string;
   readonly by?: string;
+  /** auto (default): only when the stack is missing or was made for other synth variables. */
   readonly synth?: "auto" | "always" | "never";
   readonly waitSeconds?: number;
   /** Print the report (doctor collects it instead). @default true */
@@ -148,7 +149,9 @@ async function driftLocked(ctx: EngineContext, cfg: EnvConfig, o: DriftOptions):
   const commit = headCommit(paths.checkoutDir);
   const cwd = stackDir(paths, env);
   const dirty = dirtyPaths(paths.checkoutDir).length > 0;
-  const reason = o.synth === "always" ? "--synth always" : o.synth === "never" ? null : synthReason(paths, env, commit, dirty, ctx.vars);
+  // auto: only a missing stack (or one made for other synth variables) is synthesized; a stack of another
+  // commit is fine for a refresh-only plan, and re-synthesizing it would void a pending bundle.
+  const reason = o.synth === "always" ? "--synth always" : o.synth === "never" ? null : synthReason(paths, env, commit, dirty, ctx.vars, true);
   if (reason !== null) {
     ctx.io.err(`synth (${reason})...\n`);
     await synthesize(paths, env, commit, ctx.vars, (t) => ctx.io.err(t));

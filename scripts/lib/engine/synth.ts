@@ -32,19 +32,23 @@ interface Stamp {
   sha256: string;
 }
 
-/** Why this env needs a synth, or null when its stack is current. */
-export function synthReason(paths: EnginePaths, env: string, commit: string, dirty: boolean, vars: NodeJS.ProcessEnv): string | null {
+/**
+ * Why this env needs a synth, or null when its stack is current. `anyCommit`: a stack synthesized from
+ * another commit (or a dirty checkout) is good enough (drift reads the state and the real objects, not the
+ * configuration), so a pending bundle's working directory is not rewritten.
+ */
+export function synthReason(paths: EnginePaths, env: string, commit: string, dirty: boolean, vars: NodeJS.ProcessEnv, anyCommit = false): string | null {
   const dir = stackDir(paths, env);
   const digest = sha256File(join(dir, SYNTH_FILE));
   if (digest === null) return "no synthesized stack yet";
-  if (dirty) return "the checkout has uncommitted changes";
+  if (dirty && !anyCommit) return "the checkout has uncommitted changes";
   let stamp: Stamp;
   try {
     stamp = JSON.parse(readFileSync(join(dir, STAMP_FILE), "utf8")) as Stamp;
   } catch {
     return "the stack was not synthesized by promote";
   }
-  if (stamp.commit !== commit) return `synthesized from ${stamp.commit.slice(0, 12)}, checkout is ${commit.slice(0, 12)}`;
+  if (stamp.commit !== commit && !anyCommit) return `synthesized from ${stamp.commit.slice(0, 12)}, checkout is ${commit.slice(0, 12)}`;
   if (stamp.varsDigest !== synthVarsDigest(vars)) return "synth variables (TARGET, LOCAL_*, ACCOUNT_ID_*...) changed";
   if (stamp.sha256 !== digest) return `${SYNTH_FILE} was changed after synth`;
   return null;
