@@ -13,7 +13,8 @@ try {
   const target = targetFromEnv();
   for (const config of loadEnvironments()) {
     new EnvironmentStack(app, config, target);
-    new BootstrapStack(app, config, target);
+    // An ephemeral env uses its base env's state backend: only long-lived envs bootstrap one.
+    if (config.ephemeralOf === null) new BootstrapStack(app, config, target);
   }
   app.synth();
 } catch (error) {

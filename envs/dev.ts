@@ -55,6 +55,7 @@ export const dev: EnvConfig = {
     { name: "API_KEY", length: 32, rotationDays: null },
   ],
   dnsZone: "dev.internal.example.com",
+  ephemeralOf: null,
   delivery: { promotesFrom: null, requireApproval: false, fourEyes: false, protectStateful: false, autoApply: true, planTtlHours: 24 },
   tags: { "cost-center": "platform", "data-classification": "synthetic" },
 };

@@ -4,6 +4,7 @@
  * config and the set as a whole, throwing a ConfigError that lists every problem.
  */
 import { dev } from "./dev";
+import { EPHEMERAL, deriveEphemeral, parseEphemeralVar } from "./ephemeral";
 import { prod } from "./prod";
 import type { EnvConfig } from "./schema";
 import { staging } from "./staging";
@@ -12,6 +13,7 @@ import { validateEnvironments } from "./validate";
 export type { EnvConfig } from "./schema";
 export { ConfigError, validateEnvironments, checkEnvConfig, checkEnvironmentSet } from "./validate";
 export { subnetLayout } from "./cidr";
+export { EPHEMERAL, allocateCidr, deriveEphemeral, formatEphemeralVar, parseEphemeralVar, type EphemeralSpec } from "./ephemeral";
 
 /** The configs as written, in promotion order. */
 export const ENVIRONMENTS: readonly EnvConfig[] = [dev, staging, prod];
@@ -27,12 +29,25 @@ export function withAccountOverrides(config: EnvConfig, vars: NodeJS.ProcessEnv 
   return override === undefined ? config : { ...config, account: { ...config.account, id: override } };
 }
 
-/** Every environment, overridden and validated. */
+/**
+ * Every environment, overridden and validated: the long-lived ones, plus the ephemeral ones named in
+ * EPHEMERAL_ENVS (derived from EPHEMERAL.baseEnv), validated together so that no CIDR overlaps.
+ */
 export function loadEnvironments(
   configs: readonly EnvConfig[] = ENVIRONMENTS,
   vars: NodeJS.ProcessEnv = process.env,
 ): EnvConfig[] {
-  return validateEnvironments(configs.map((c) => ({ source: `envs/${c.name}`, config: withAccountOverrides(c, vars) })));
+  const longLived = configs.map((c) => withAccountOverrides(c, vars));
+  const specs = parseEphemeralVar(vars.EPHEMERAL_ENVS);
+  const base = longLived.find((c) => c.name === EPHEMERAL.baseEnv);
+  if (specs.length > 0 && base === undefined) {
+    throw new Error(`EPHEMERAL_ENVS: ephemeral envs derive from "${EPHEMERAL.baseEnv}", which is not defined`);
+  }
+  const ephemeral = specs.map((s) => deriveEphemeral(base as EnvConfig, s));
+  return validateEnvironments([
+    ...longLived.map((c) => ({ source: `envs/${c.name}`, config: c })),
+    ...ephemeral.map((c) => ({ source: `ephemeral ${c.name}`, config: c })),
+  ]);
 }
 
 /** One environment by name, or an error naming the ones that exist. */

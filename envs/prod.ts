@@ -65,6 +65,7 @@ export const prod: EnvConfig = {
     { name: "JWT_SECRET", length: 48, rotationDays: 180 },
   ],
   dnsZone: "prod.internal.example.com",
+  ephemeralOf: null,
   delivery: { promotesFrom: "staging", requireApproval: true, fourEyes: true, protectStateful: true, autoApply: false, planTtlHours: 24 },
   tags: { "cost-center": "platform", "data-classification": "customer" },
 };

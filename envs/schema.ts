@@ -275,6 +275,11 @@ export const envConfigSchema = z
     /** The env's private DNS zone, attached to its own VPC only. */
     dnsZone: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "a DNS zone name such as dev.internal.example.com"),
     delivery: deliverySchema,
+    /**
+     * null for a long-lived environment. For an ephemeral one (a pull request's), the env it was derived
+     * from: it shares that env's account and state bucket and lock table, with its own state key.
+     */
+    ephemeralOf: envName.nullable(),
     /** Extra tags on every resource (environment, managed-by and repository are always set). */
     tags: z.record(z.string(), z.string()),
   })

@@ -62,6 +62,7 @@ export const staging: EnvConfig = {
     { name: "API_KEY", length: 32, rotationDays: null },
   ],
   dnsZone: "staging.internal.example.com",
+  ephemeralOf: null,
   delivery: { promotesFrom: "dev", requireApproval: false, fourEyes: false, protectStateful: true, autoApply: false, planTtlHours: 24 },
   tags: { "cost-center": "platform", "data-classification": "anonymized" },
 };

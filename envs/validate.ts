@@ -225,11 +225,26 @@ export function checkEnvironmentSet(configs: readonly EnvConfig[]): string[] {
   };
   for (const c of configs) {
     unique("name", c.name, c.name);
-    unique("account.id", c.account.id, c.name);
-    unique("stateBackend.bucket", c.stateBackend.bucket, c.name);
-    unique("stateBackend.lockTable", `${c.account.id}/${c.stateBackend.lockTable}`, c.name);
+    // An ephemeral env lives in its base env's account and state bucket (its own key): only
+    // long-lived envs must each have their own account, bucket and lock table.
+    if (c.ephemeralOf === null) {
+      unique("account.id", c.account.id, c.name);
+      unique("stateBackend.bucket", c.stateBackend.bucket, c.name);
+      unique("stateBackend.lockTable", `${c.account.id}/${c.stateBackend.lockTable}`, c.name);
+    }
     unique("stateBackend (bucket/key)", `${c.stateBackend.bucket}/${c.stateBackend.key}`, c.name);
     unique("dnsZone", c.dnsZone, c.name);
+  }
+  for (const c of configs) {
+    if (c.ephemeralOf === null) continue;
+    const base = configs.find((x) => x.name === c.ephemeralOf);
+    if (base === undefined || base.ephemeralOf !== null) {
+      problems.push(`envs/${c.name}: ephemeralOf must name a long-lived environment, but "${c.ephemeralOf}" was provided`);
+    } else if (base.account.id !== c.account.id || base.stateBackend.bucket !== c.stateBackend.bucket || base.stateBackend.lockTable !== c.stateBackend.lockTable) {
+      problems.push(
+        `envs/${c.name}: an ephemeral env must use its base's account and state bucket (${base.account.id}, ${base.stateBackend.bucket}, ${base.stateBackend.lockTable}), but ${c.account.id}, ${c.stateBackend.bucket}, ${c.stateBackend.lockTable} was provided`,
+      );
+    }
   }
   for (let i = 0; i < configs.length; i++) {
     for (let j = i + 1; j < configs.length; j++) {
