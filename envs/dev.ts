@@ -54,6 +54,7 @@ export const dev: EnvConfig = {
     { name: "JWT_SECRET", length: 48, rotationDays: null },
     { name: "API_KEY", length: 32, rotationDays: null },
   ],
+  secretRecoveryDays: 7,
   dnsZone: "dev.internal.example.com",
   ephemeralOf: null,
   delivery: { promotesFrom: null, requireApproval: false, fourEyes: false, protectStateful: false, autoApply: true, planTtlHours: 24 },

@@ -40,6 +40,7 @@ export function deriveEphemeral(base: EnvConfig, spec: EphemeralSpec): EnvConfig
     // Nothing of an ephemeral env outlives it: no final snapshot, no deletion protection, no secret rotation.
     database: { ...base.database, deletionProtection: false, finalSnapshot: false },
     secrets: base.secrets.map((s) => ({ ...s, rotationDays: null })),
+    secretRecoveryDays: 0,
     edge: null,
     dnsZone: `${spec.name}.${base.dnsZone}`,
     delivery: { promotesFrom: null, requireApproval: false, fourEyes: false, protectStateful: false, autoApply: true, planTtlHours: base.delivery.planTtlHours },

@@ -64,6 +64,7 @@ export const prod: EnvConfig = {
     { name: "API_KEY", length: 32, rotationDays: 90 },
     { name: "JWT_SECRET", length: 48, rotationDays: 180 },
   ],
+  secretRecoveryDays: 30,
   dnsZone: "prod.internal.example.com",
   ephemeralOf: null,
   delivery: { promotesFrom: "staging", requireApproval: true, fourEyes: true, protectStateful: true, autoApply: false, planTtlHours: 24 },

@@ -272,6 +272,8 @@ export const envConfigSchema = z
     /** Feature flags written to SSM under `/<env>/flags/<name>`. */
     featureFlags: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, "a kebab-case flag name"), z.boolean()),
     secrets: z.array(secretSchema).min(1),
+    /** Days a deleted secret can be restored: 0 (deleted at once, for envs that are destroyed) or 7..30. */
+    secretRecoveryDays: z.number().int().min(0).max(30),
     /** The env's private DNS zone, attached to its own VPC only. */
     dnsZone: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "a DNS zone name such as dev.internal.example.com"),
     delivery: deliverySchema,

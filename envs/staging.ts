@@ -61,6 +61,7 @@ export const staging: EnvConfig = {
     { name: "JWT_SECRET", length: 48, rotationDays: null },
     { name: "API_KEY", length: 32, rotationDays: null },
   ],
+  secretRecoveryDays: 30,
   dnsZone: "staging.internal.example.com",
   ephemeralOf: null,
   delivery: { promotesFrom: "dev", requireApproval: false, fourEyes: false, protectStateful: true, autoApply: false, planTtlHours: 24 },

@@ -126,6 +126,10 @@ const RULES: readonly Rule[] = [
       `secrets must include ${DATABASE_PASSWORD_SECRET} (the database's master password), but [${c.secrets.map((s) => s.name).join(", ")}] was provided`,
   },
   {
+    condition: (c) => c.secretRecoveryDays === 0 || c.secretRecoveryDays >= 7,
+    message: (c) => `secretRecoveryDays must be 0 or 7..30 (Secrets Manager's limits), but ${c.secretRecoveryDays} was provided`,
+  },
+  {
     condition: (c) => new Set(c.secrets.map((s) => s.name)).size === c.secrets.length,
     message: (c) => `secrets names must be unique, but [${c.secrets.map((s) => s.name).join(", ")}] was provided`,
   },

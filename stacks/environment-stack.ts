@@ -59,6 +59,7 @@ export class EnvironmentStack extends TerraformStack {
     const secrets = new Secrets(this, "secrets", {
       namePrefix: prefix,
       secrets: config.secrets.map((s) => ({ name: s.name, length: s.length, rotationDays: orUndefined(s.rotationDays) })),
+      recoveryWindowDays: config.secretRecoveryDays,
     });
 
     // --- App tier -------------------------------------------------------------------------------------

@@ -302,6 +302,12 @@ describe("rules relating values", () => {
     ]);
   });
 
+  it("rejects a secret recovery window Secrets Manager does not accept", () => {
+    const c = copy("dev");
+    c.secretRecoveryDays = 3;
+    expect(problemsOf(c, "envs/dev")).toEqual(["envs/dev: secretRecoveryDays must be 0 or 7..30 (Secrets Manager's limits), but 3 was provided"]);
+  });
+
   it("rejects four-eyes without approvals", () => {
     const c = copy("prod");
     c.delivery.requireApproval = false;

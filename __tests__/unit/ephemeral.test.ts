@@ -43,6 +43,7 @@ describe("EPHEMERAL_ENVS", () => {
       tags: { ephemeral: "true", "ephemeral-of": "dev" },
     });
     expect(pr12.database).toMatchObject({ deletionProtection: false, finalSnapshot: false });
+    expect(pr12.secretRecoveryDays).toBe(0); // destroyed means gone: nothing left behind in the account
     expect(pr12.app).toEqual(dev.app);
   });
 
