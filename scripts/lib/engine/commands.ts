@@ -23,6 +23,7 @@ import { appliedSchema, approvalSchema, manifestSchema, parseWith, policyFileSch
 import { renderChanges, summarizePlan, type PlanJson } from "./summary";
 import { SYNTH_FILE, synthesize, synthReason, synthStampCommit } from "./synth";
 import { backendOf, classifyFailure, failure, parseStatePull, parseVersion, runTerraform } from "./terraform";
+import { terraformEnv } from "../toolchain";
 
 /** Files whose uncommitted changes make a gated plan refuse (WORKTREE-DIRTY): what synth reads. */
 export const SYNTH_INPUTS = ["main.ts", "envs", "constructs", "stacks", "package.json", "package-lock.json", "scripts/toolchain.json", "cdktf.json", "tsconfig.json"];
@@ -122,11 +123,40 @@ function previousEnvApplies(ctx: EngineContext, cfg: EnvConfig) {
 // terraform steps
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * What an init depends on: the stack's terraform block (backend and required providers), the provider
+ * lock file and the CLI config (provider mirrors). When none changed since the last successful init of
+ * this working directory, init is skipped: it is the slowest part of a command that re-plans nothing.
+ */
+function initInputsDigest(ctx: EngineContext, cwd: string): string | null {
+  try {
+    const stack = JSON.parse(readFileSync(join(cwd, SYNTH_FILE), "utf8")) as { terraform?: unknown };
+    const lock = existsSync(join(cwd, ".terraform.lock.hcl")) ? readFileSync(join(cwd, ".terraform.lock.hcl"), "utf8") : "";
+    const cli = terraformEnv({}, ctx.vars).TF_CLI_CONFIG_FILE ?? "";
+    const cliText = cli && existsSync(cli) ? readFileSync(cli, "utf8") : "";
+    return sha256(JSON.stringify([stack.terraform ?? null, lock, cliText]));
+  } catch {
+    return null;
+  }
+}
+
+const INIT_STAMP = join(".terraform", "promote-init.sha256");
+
 export async function tfInit(ctx: EngineContext, cwd: string, readonlyLock: boolean): Promise<void> {
+  const digest = initInputsDigest(ctx, cwd);
+  const stamp = join(cwd, INIT_STAMP);
+  if (digest !== null && existsSync(join(cwd, ".terraform", "providers")) && existsSync(stamp) && readFileSync(stamp, "utf8") === digest) {
+    ctx.io.err("terraform init: up to date (backend, providers, lock file and CLI config unchanged since the last init)\n");
+    return;
+  }
   const args = ["init", "-input=false", "-no-color", "-reconfigure", ...(readonlyLock ? ["-lockfile=readonly"] : [])];
   ctx.io.err(`$ terraform ${args.join(" ")}\n`);
+  rmSync(stamp, { force: true });
   const r = await runTerraform(args, { cwd, vars: ctx.vars, echo: (t) => ctx.io.err(t) });
   if (r.code !== 0) throw failure("init", r);
+  // Recomputed: init may have written the lock file.
+  const after = initInputsDigest(ctx, cwd);
+  if (after !== null) writeFileSync(stamp, after);
 }
 
 export async function tfStatePull(ctx: EngineContext, cwd: string): Promise<StateIdentity | null> {
@@ -239,7 +269,12 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
   // init, prior state, plan into a hidden folder.
   await tfInit(ctx, cwd, false);
   const lockFileSha = sha256File(join(cwd, ".terraform.lock.hcl"));
-  const priorState = await tfStatePull(ctx, cwd);
+  // The prior state is read while terraform plans (neither writes it; the env lock keeps other runs of
+  // this engine out, terraform's state lock the rest).
+  const priorStateRead = tfStatePull(ctx, cwd).then(
+    (state) => ({ ok: true as const, state }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
   const createdAt = ctx.now();
   const id = newBundleId(createdAt, commit);
   info.bundleId = id;
@@ -263,6 +298,9 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
       throw failure("plan", planRun);
     }
     chmodSync(planFile, 0o600);
+    const prior = await priorStateRead;
+    if (!prior.ok) throw prior.error;
+    const priorState = prior.state;
     const planSha = sha256File(planFile) as string;
     info.planSha256 = planSha;
 
