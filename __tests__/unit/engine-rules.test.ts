@@ -36,6 +36,7 @@ describe("refusal ids", () => {
       "STATE-LOCKED",
       "ENV-LOCKED",
       "AUDIT-LOG-BROKEN",
+      "EPHEMERAL-EXISTS",
     ]);
   });
 

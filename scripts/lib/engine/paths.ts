@@ -8,7 +8,9 @@
  *   PROMOTE_AUDIT_DIR     audit logs: <dir>/<env>.jsonl                               @default <home>/_audit
  *   PROMOTE_LEDGER_DIR    the git repository holding the deployed/<env>/* tags        @default the checkout
  *
- * `_audit` and `_locks` cannot clash with an environment's name (env names are [a-z0-9-]).
+ *   <home>/_ephemeral/    the registry of ephemeral envs (promote env): <name>.json
+ *
+ * `_audit`, `_locks` and `_ephemeral` cannot clash with an environment's name (env names are [a-z0-9-]).
  */
 import { isAbsolute, join, resolve } from "node:path";
 import { PROJECT_ROOT } from "../toolchain";
@@ -38,3 +40,5 @@ export const stackDir = (paths: EnginePaths, env: string): string => join(paths.
 export const envPlansDir = (paths: EnginePaths, env: string): string => join(paths.plansDir, env);
 export const auditPath = (paths: EnginePaths, env: string): string => join(paths.auditDir, `${env}.jsonl`);
 export const envLockPath = (paths: EnginePaths, env: string): string => join(paths.locksDir, `${env}.lock`);
+/** The registry of ephemeral envs (`promote env`): <home>/_ephemeral/<name>.json. */
+export const ephemeralRegistryDir = (paths: EnginePaths): string => join(paths.plansDir, "_ephemeral");

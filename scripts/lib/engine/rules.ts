@@ -198,6 +198,12 @@ export const RULES = defineRules([
     explanation: "The audit log is append-only and hash-chained; nothing is appended to a log that cannot be trusted.",
     fix: "run `promote audit verify <env>`, investigate, and restore the log from a trusted copy",
   },
+  {
+    id: "EPHEMERAL-EXISTS",
+    info: "`promote env create <name>` was asked for an ephemeral env the registry already has (live, or being destroyed).",
+    explanation: "One pull request has one ephemeral env: a second create would allocate a second CIDR and fight the first over the same state.",
+    fix: "use it as it is (`promote env list`), update it with `promote env create <env> --update`, or `promote env destroy <env>` first",
+  },
 ] as const);
 
 export type RuleId = (typeof RULES)[number]["id"];
