@@ -13,6 +13,7 @@ import { rollback } from "./lib/engine/rollback";
 import { doctor } from "./lib/engine/doctor";
 import { cost } from "./lib/cost/command";
 import { reviewHtml } from "./lib/review/command";
+import { envCreate, envDestroy, envList, envReap, nameProblem } from "./lib/engine/ephemeral";
 
 const DIRS = `Directories (environment variables):
   PROMOTE_HOME          bundles <home>/<env>/<id>/           default <project>/plans
@@ -45,6 +46,10 @@ Commands:
   ledger <env>                        successful applies of the env (deployed/<env>/* tags)
   bundles <env>                       the env's bundles and their status
   rules                               every refusal id and what it means
+  env create pr-<n> [--ttl H]         an ephemeral env (a pull request's): a CIDR from the pool, planned and applied
+  env destroy pr-<n>                  destroy it (a saved destroy plan), then its state and registry entry
+  env list                            ephemeral envs: status, CIDR, age, time left before their TTL
+  env reap [--now ISO]                destroy every ephemeral env older than its TTL
 
 [bundle] defaults to the env's newest bundle. Run \`npx promote <command> --help\` for its options.
 Exit codes: 0 done, 1 refused (nothing changed), 2 error; drift: 3 when drift was found.
@@ -138,6 +143,26 @@ Per env: drift (refresh-only plan; --no-drift skips terraform), last applied com
 versions and lock-file hash (of its last applied bundle), and a field-by-field diff of the env configs.
 Exit 1 when a gated env diverges from the env it promotes from: it runs a commit that env never applied, or
 the same commit with other providers or another lock file. Otherwise 0 (2 on error).`,
+  env: `Usage: npx promote env create pr-<n> [--ttl DURATION] [--update] [--by NAME] [--wait SECONDS]
+       npx promote env destroy pr-<n> [--by NAME] [--wait SECONDS]
+       npx promote env list [--now ISO]
+       npx promote env reap [--now ISO] [--by NAME]
+
+Ephemeral environments, one per pull request, derived from dev (envs/ephemeral.ts) in dev's account and
+state bucket (key ephemeral/<name>/terraform.tfstate). The registry <PROMOTE_HOME>/_ephemeral/<name>.json
+records each: CIDR, created, TTL, author, commit, status (creating, live, destroying).
+  create    allocates a CIDR from the pool (no overlap with any env or registered one), records it, then
+            plans and applies it like \`apply --auto\` (saved plan, policy, audit, ledger tag deployed/<name>/*).
+            Refuses a registered one (EPHEMERAL-EXISTS) unless --update; a failed create stays "creating":
+            run create again (same CIDR) or destroy.
+    --ttl DURATION   hours before \`env reap\` destroys it: 90m, 12h (default EPHEMERAL.ttlHours)
+    --update         an existing live one is updated to the checked-out commit instead of refused
+  destroy   a saved \`terraform plan -destroy\`, applied (env lock, audit record); then every version of its
+            state object and its digest item in the lock table; then the registry entry. Works without a
+            registry entry too (cleans up whatever state exists).
+  list      status, CIDR, age and time left before the TTL
+  reap      destroys each one older than its TTL (--now: the time to judge by); exit 0 when every destroy
+            worked, else the worst exit code of the failures`,
   rules: `Usage: npx promote rules
 
 Every refusal id, its cause and the usual fix (the same table as scripts/lib/engine/RULES.md).`,
@@ -150,8 +175,8 @@ interface Parsed {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(["by", "synth", "ttl", "wait", "sha256", "comment", "out", "to"]);
-const BOOL_FLAGS = new Set(["auto", "help", "speculative", "markdown", "html", "from-synth", "no-drift"]);
+const VALUE_FLAGS = new Set(["by", "synth", "ttl", "wait", "sha256", "comment", "out", "to", "now"]);
+const BOOL_FLAGS = new Set(["auto", "help", "speculative", "markdown", "html", "from-synth", "no-drift", "update"]);
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const positional: string[] = [];
@@ -313,6 +338,39 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         const { env } = envArg(p, command, 1);
         if (command === "ledger") engine.showLedger(ctx, env);
         else engine.showBundles(ctx, env);
+        return EXIT.ok;
+      }
+      case "env": {
+        const [sub, name, extra] = p.positional;
+        const usage = "usage: npx promote env create|destroy pr-<n>, env list, env reap (npx promote env --help)";
+        if (sub === "list" || sub === "reap") {
+          if (name !== undefined) throw new UsageError(`env ${sub} takes no name: ${usage}`);
+          allow(p, `env ${sub}`, sub === "list" ? ["now"] : ["now", "by", "wait"]);
+          const nowText = str(p, "now");
+          const now = nowText === undefined ? ctx.now() : new Date(nowText);
+          if (Number.isNaN(now.getTime())) throw new UsageError(`--now must be an ISO date-time (2030-01-02T03:04:05Z), but "${nowText}" was given`);
+          if (sub === "list") {
+            envList(ctx, now);
+            return EXIT.ok;
+          }
+          const r = await envReap(ctx, { now, by: str(p, "by"), waitSeconds: waitSeconds(p) });
+          const codes = r.failed.map((f) => report(f.error, ctx.io));
+          ctx.io.out(`reap: ${r.destroyed.length} destroyed, ${r.failed.length} failed${r.failed.length ? ` (${r.failed.map((f) => f.name).join(", ")})` : ""}\n`);
+          return Math.max(EXIT.ok, ...codes);
+        }
+        if ((sub !== "create" && sub !== "destroy") || name === undefined || extra !== undefined) throw new UsageError(usage);
+        const problem = nameProblem(name);
+        if (problem !== null) throw new UsageError(problem);
+        if (sub === "create") {
+          allow(p, "env create", ["ttl", "update", "by", "wait"]);
+          const ttl = str(p, "ttl");
+          const r = await envCreate(ctx, { name, by: str(p, "by"), ttlHours: ttl === undefined ? undefined : parseDuration(ttl), update: p.flags.has("update"), waitSeconds: waitSeconds(p) });
+          ctx.io.out(`${name}: ${r.mode}, live (${r.entry.cidr}); ledger tag ${r.applied.applied.ledgerTag}; reaped after ${r.entry.ttlHours}h\n`);
+          return EXIT.ok;
+        }
+        allow(p, "env destroy", ["by", "wait"]);
+        const r = await envDestroy(ctx, { name, by: str(p, "by"), waitSeconds: waitSeconds(p) });
+        ctx.io.out(`${name}: destroyed ${r.destroyed} resource(s); removed ${r.removed.versions} state object version(s)${r.removed.digestItem ? " and the digest item" : ""}${r.entry ? "" : " (it had no registry entry)"}\n`);
         return EXIT.ok;
       }
       case "rules": {
