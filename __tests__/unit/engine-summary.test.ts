@@ -141,6 +141,13 @@ describe("redact", () => {
     expect(redact({ a: "x", b: { c: "s" }, d: ["p", "q"] }, { b: { c: true }, d: [false, true] })).toEqual({ a: "x", b: { c: REDACTED }, d: ["p", REDACTED] }));
   it("redacts secret-looking attribute names even when unmarked", () => expect(redact({ master_password: "p", token: "t", name: "n" }, {})).toEqual({ master_password: REDACTED, token: REDACTED, name: "n" }));
   it("redacts everything of a secret type", () => expect(redact({ length: 3 }, {}, true)).toBe(REDACTED));
+  it("redacts a top-level `value` (an SSM parameter's) but shows a tag's or a database parameter's value, unless marked", () =>
+    expect(
+      redact(
+        { value: "v", tag: [{ key: "Name", value: "prod-app" }], parameter: [{ name: "log_connections", value: "1" }, { name: "x", value: "y", password: "p" }] },
+        { parameter: [{}, { value: true }] },
+      ),
+    ).toEqual({ value: REDACTED, tag: [{ key: "Name", value: "prod-app" }], parameter: [{ name: "log_connections", value: "1" }, { name: "x", value: REDACTED, password: REDACTED }] }));
 });
 
 describe("actionOf", () => {

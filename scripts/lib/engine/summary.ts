@@ -39,8 +39,13 @@ export const SECRET_TYPES: readonly string[] = [
   "aws_iam_user_login_profile",
 ];
 
-/** Attribute names whose values are never printed. */
+/** Attribute names whose values are never printed, at any depth. */
 export const SECRET_NAME = /(password|passwd|secret_string|secret_binary|secret$|private_key|token|credential|passphrase|auth_token|master_user|api_key|access_key|result$|^value$|^values$)/i;
+/**
+ * The same without `value(s)`: below a resource's top level, `value` is a tag's, a database parameter's or
+ * a header's value, which reviewers need to see (terraform's own sensitive marks still apply there).
+ */
+const NESTED_SECRET_NAME = /(password|passwd|secret_string|secret_binary|secret$|private_key|token|credential|passphrase|auth_token|master_user|api_key|access_key|result$)/i;
 
 export const REDACTED = "(sensitive)";
 export const UNKNOWN = "(known after apply)";
@@ -100,18 +105,19 @@ export function actionOf(actions: readonly string[]): Action {
 }
 
 /** A copy of value with every part marked sensitive (or secret by name) replaced by REDACTED. */
-export function redact(value: Json | undefined, sensitive: Json | undefined, secretType = false, keyName = ""): Json | undefined {
+export function redact(value: Json | undefined, sensitive: Json | undefined, secretType = false, keyName = "", depth = 0): Json | undefined {
   if (value === undefined) return undefined;
-  if (secretType || sensitive === true || (keyName !== "" && SECRET_NAME.test(keyName))) {
+  const secretName = keyName !== "" && (depth <= 1 ? SECRET_NAME : NESTED_SECRET_NAME).test(keyName);
+  if (secretType || sensitive === true || secretName) {
     return value === null ? null : REDACTED;
   }
   if (Array.isArray(value)) {
     const marks = Array.isArray(sensitive) ? sensitive : [];
-    return value.map((v, i) => redact(v, marks[i], false, "") as Json);
+    return value.map((v, i) => redact(v, marks[i], false, "", depth + 1) as Json);
   }
   if (value !== null && typeof value === "object") {
     const marks = sensitive !== null && typeof sensitive === "object" && !Array.isArray(sensitive) ? sensitive : {};
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, marks[k], false, k) as Json]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, marks[k], false, k, depth + 1) as Json]));
   }
   return value;
 }
