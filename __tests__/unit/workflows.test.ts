@@ -193,11 +193,84 @@ describe("pull-request.yml", () => {
     expect(r).toContain(`npx promote policy "$ENV_NAME" "$(basename "$BUNDLE")" --markdown`);
   });
 
-  it("never applies, approves or uploads a plan", () => {
+  it("never applies, approves or uploads a plan (the ephemeral env goes through promote env only)", () => {
     for (const [, j] of jobsOf(pr)) {
       expect(runs(j)).not.toMatch(/promote (apply|approve)/);
       expect(usesStep(j, "actions/upload-artifact")).toBeUndefined();
     }
+  });
+
+  it("runs the checks on opened/synchronize/reopened, and only the ephemeral destroy on closed", () => {
+    expect(pr.on.pull_request.types).toEqual(["opened", "synchronize", "reopened", "closed"]);
+    expect(pr.jobs.build.if).toBe("github.event.action != 'closed'");
+    // integration and plan need build, so they are skipped with it
+    expect(pr.jobs.integration.needs).toBe("build");
+    expect(pr.jobs.plan.needs).toBe("build");
+    const onClosed = jobsOf(pr).filter(([, j]) => j.if === undefined || !/action != 'closed'/.test(j.if)).map(([id]) => id);
+    expect(onClosed.filter((id) => !["integration", "plan"].includes(id))).toEqual(["ephemeral-destroy"]);
+  });
+
+  it("cancels a superseded run's checks, per job, but never a running ephemeral create or destroy", () => {
+    expect(pr.concurrency).toBeUndefined(); // a workflow-level group would cancel a running terraform apply
+    for (const id of ["build", "integration", "plan"]) {
+      expect(pr.jobs[id].concurrency.group).toMatch(/^pr-\$\{\{ github\.event\.pull_request\.number \}\}-/);
+      expect(pr.jobs[id].concurrency["cancel-in-progress"]).toBe(true);
+    }
+    for (const id of ["ephemeral", "ephemeral-destroy"]) {
+      expect(pr.jobs[id].concurrency).toEqual({ group: "ephemeral-pr-${{ github.event.pull_request.number }}", "cancel-in-progress": false });
+    }
+  });
+});
+
+describe("pull-request.yml: the pull request's ephemeral env (promote env)", () => {
+  const create = pr.jobs.ephemeral;
+  const destroy = pr.jobs["ephemeral-destroy"];
+  const sameRepo = "github.event.pull_request.head.repo.full_name == github.repository";
+
+  it("creates (or updates) pr-<number> after the tests passed, not for forks", () => {
+    expect(create.needs).toEqual(["build", "integration"]);
+    expect(create.if).toBe(`github.event.action != 'closed' && ${sameRepo}`);
+    expect(create.env.EPHEMERAL_NAME).toBe("pr-${{ github.event.pull_request.number }}");
+    expect(runs(create)).toContain('npx promote env create "$EPHEMERAL_NAME" --update');
+    expect(runs(create)).not.toContain("env destroy");
+  });
+
+  it("destroys it when the pull request is closed, without waiting for any check", () => {
+    expect(destroy.needs).toBeUndefined();
+    expect(destroy.if).toBe(`github.event.action == 'closed' && ${sameRepo}`);
+    expect(destroy.env.EPHEMERAL_NAME).toBe("pr-${{ github.event.pull_request.number }}");
+    expect(runs(destroy)).toContain('npx promote env destroy "$EPHEMERAL_NAME"');
+    expect(runs(destroy)).not.toContain("env create");
+  });
+
+  it.each([["ephemeral"], ["ephemeral-destroy"]])("%s: dev's environment and deploy role, checked against EPHEMERAL.baseEnv", (id) => {
+    const j = pr.jobs[id];
+    expect(j.environment).toBe("dev");
+    expect(j.env.ENV_NAME).toBe("dev");
+    expect(j.permissions).toEqual({ contents: "read", "id-token": "write" });
+    const creds = usesStep(j, "aws-actions/configure-aws-credentials").with;
+    expect(creds["role-to-assume"]).toBe("${{ vars.DEV_DEPLOY_ROLE_ARN }}");
+    expect(creds["aws-region"]).toBe("${{ steps.base.outputs.region }}");
+    expect(runs(j)).toContain("EPHEMERAL.baseEnv !== process.env.ENV_NAME");
+  });
+
+  it.each([["ephemeral"], ["ephemeral-destroy"]])("%s: restores the registry before acting, and saves it afterwards even on failure", (id) => {
+    const order = steps(pr.jobs[id]);
+    const restore = order.findIndex((s) => typeof s.uses === "string" && s.uses.startsWith("actions/cache/restore@"));
+    const act = order.findIndex((s) => /npx promote env /.test(s.run ?? ""));
+    const save = order.findIndex((s) => typeof s.uses === "string" && s.uses.startsWith("actions/cache/save@"));
+    expect(restore).toBeGreaterThan(-1);
+    expect(restore).toBeLessThan(act);
+    expect(save).toBeGreaterThan(act);
+    expect(order[save].if).toBe("${{ always() }}");
+    expect(order[restore].with.path).toContain("plans/_ephemeral");
+    expect(order[save].with.key).toBe(order[restore].with.key);
+    expect(order[restore].with["restore-keys"]).toBe("ephemeral-${{ github.event.pull_request.number }}-");
+  });
+
+  it("no other pull-request job holds a deploy role", () => {
+    const deployers = jobsOf(pr).filter(([, j]) => /_DEPLOY_ROLE_ARN/.test(usesStep(j, "aws-actions/configure-aws-credentials")?.with?.["role-to-assume"] ?? ""));
+    expect(deployers.map(([id]) => id).sort()).toEqual(["ephemeral", "ephemeral-destroy"]);
   });
 });
 
