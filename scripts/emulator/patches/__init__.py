@@ -17,6 +17,10 @@ NAMES = [
     "cloudfront_viewer_certificate",
     "ec2_launch_template_tags",
     "s3_secure_transport",
+    "autoscaling_policy_enabled",
+    "cloudfront_cache_policy_behavior",
+    "rds_parameter_source",
+    "ec2_sg_rule_group_description",
 ]
 
 
