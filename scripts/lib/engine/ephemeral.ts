@@ -371,7 +371,7 @@ export async function envDestroy(ctx: EngineContext, o: EnvDestroyOptions): Prom
           if (kind !== null) throw tfRefusal(kind, name, null);
           throw failure("apply (destroy)", run);
         }
-        const destroyed = Number(/Resources: (\d+) destroyed/.exec(run.stdout)?.[1] ?? 0);
+        const destroyed = Number(/(\d+) destroyed/.exec(run.stdout)?.[1] ?? 0);
 
         // Then its state: every version of the object, and the digest item.
         ctx.io.err(`removing the state s3://${backend.bucket}/${backend.key} (every version) and its digest item...\n`);
