@@ -6,7 +6,7 @@
  * pr-1/* (not even one scheduled for deletion), no version of its state object, no digest item, no
  * registry entry. dev's own state object and digest item are untouched.
  */
-import { createHash, createHmac } from "node:crypto";
+import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +15,7 @@ import { DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import { SignatureV4 } from "@smithy/signature-v4";
+import { ListSecretsCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { EPHEMERAL, getEnvironment } from "../../envs";
 import { AuditLog } from "../../scripts/lib/engine/audit";
 import { defaultContext } from "../../scripts/lib/engine/commands";
@@ -34,19 +34,6 @@ function expectExit(r: Run, code: number): void {
   if (r.code !== code) throw new Error(`promote ${r.argv.join(" ")}: expected exit ${code}, got ${r.code}\n--- stdout\n${r.out.slice(-4000)}\n--- stderr\n${r.err.slice(-6000)}`);
 }
 
-/** SHA-256 for SigV4 (the clients' own is not a direct dependency). */
-class Sha256 {
-  private readonly h;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash("sha256") : createHmac("sha256", secret);
-  }
-  update(data: string | Uint8Array): void {
-    this.h.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
 
 describe("promote env (emulator, the real dev-shaped stack)", () => {
   const emu = withEmulator();
@@ -103,24 +90,10 @@ describe("promote env (emulator, the real dev-shaped stack)", () => {
       return [...(r.Versions ?? []), ...(r.DeleteMarkers ?? [])].map((v) => `${v.Key}@${v.VersionId}`).sort();
     };
     const digestItem = async (key: string) => (await ddb.send(new GetItemCommand({ TableName: table, Key: { LockID: { S: `${bucket}/${key}-md5` } }, ConsistentRead: true }))).Item;
+    const secretsManager = new SecretsManagerClient({ ...base, credentials });
     const listSecrets = async (): Promise<string[]> => {
-      // Secrets Manager's JSON API, signed (no Secrets Manager client among the dependencies).
-      const signer = new SignatureV4({ credentials, region: dev.region, service: "secretsmanager", sha256: Sha256 });
-      const url = new URL(emu().endpoint);
-      const body = JSON.stringify({ IncludePlannedDeletion: true, MaxResults: 100 });
-      const signed = await signer.sign({
-        method: "POST",
-        protocol: url.protocol,
-        hostname: url.hostname,
-        port: Number(url.port),
-        path: "/",
-        headers: { host: url.host, "content-type": "application/x-amz-json-1.1", "x-amz-target": "secretsmanager.ListSecrets" },
-        body,
-      });
-      const res = await fetch(emu().endpoint, { method: "POST", headers: signed.headers as Record<string, string>, body });
-      const json = (await res.json()) as { SecretList?: Array<{ Name: string }> };
-      if (!res.ok) throw new Error(`ListSecrets: ${res.status} ${JSON.stringify(json)}`);
-      return (json.SecretList ?? []).map((s) => s.Name);
+      const r = await secretsManager.send(new ListSecretsCommand({ IncludePlannedDeletion: true, MaxResults: 100 }));
+      return (r.SecretList ?? []).map((x) => x.Name as string);
     };
 
     // dev's own state: an object (two versions) and its digest item, which must survive everything below

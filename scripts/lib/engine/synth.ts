@@ -21,7 +21,7 @@ const KEEP = new Set([".terraform", ".terraform.lock.hcl", STAMP_FILE]);
 /** Variables that can change what synth writes (their digest, never their values, is stamped). */
 export function synthVarsDigest(vars: NodeJS.ProcessEnv): string {
   const relevant = Object.entries(vars)
-    .filter(([k]) => /^(TARGET|LOCAL_.*|ACCOUNT_ID_.*|CDKTF_.*|STACK_.*)$/.test(k) && k !== "CDKTF_OUTDIR")
+    .filter(([k]) => /^(TARGET|LOCAL_.*|ACCOUNT_ID_.*|EPHEMERAL_ENVS|CDKTF_.*|STACK_.*)$/.test(k) && k !== "CDKTF_OUTDIR")
     .sort(([a], [b]) => a.localeCompare(b));
   return sha256(canonicalJson(relevant));
 }
