@@ -48,7 +48,17 @@ maybe("emulator fidelity: terraform apply, then an empty plan", () => {
     const applySeconds = (Date.now() - started) / 1000;
     if (apply.code !== 0) throw new Error(`apply failed (exit ${apply.code}):\n${apply.out.slice(-4000)}`);
     expect(apply.out).toMatch(/Apply complete! Resources: \d+ added, 0 changed, 0 destroyed/);
-    for (const type of ["aws_elasticache_replication_group", "aws_budgets_budget", "aws_db_instance", "aws_cloudfront_distribution"]) {
+    for (const type of [
+      "aws_elasticache_replication_group",
+      "aws_budgets_budget",
+      "aws_db_instance",
+      "aws_cloudfront_distribution",
+      // The types behind the real stacks' second-plan diffs (one patch each).
+      "aws_autoscaling_policy",
+      "aws_db_parameter_group",
+      "aws_vpc_security_group_ingress_rule",
+      "aws_vpc_security_group_egress_rule",
+    ]) {
       expect(apply.out).toMatch(new RegExp(`${type}\\.\\w+: Creation complete`));
     }
     // Guard against the budgets hang (a 500 the provider retries for 10+ minutes) creeping back.

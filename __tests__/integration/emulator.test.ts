@@ -147,6 +147,33 @@ describe("emulator fidelity patches", () => {
     });
   }, 60_000);
 
+  // One read-back per patch behind the real stacks' second-plan diffs (the fidelity test covers the
+  // same four through terraform; these fail in seconds instead of minutes).
+  it("returns a scaling policy's Enabled (default true) and no empty PredictiveScalingConfiguration", async () => {
+    expect(await probe(emu().endpoint, "scaling-policy")).toEqual({ enabled: true, hasPredictive: false, enabledAfterDisable: false });
+  }, 60_000);
+
+  it("invents no ForwardedValues for a CloudFront behavior with a cache policy, keeps the legacy ones", async () => {
+    expect(await probe(emu().endpoint, "cloudfront-cache-policy")).toEqual({
+      defaultHasForwardedValues: false,
+      defaultCachePolicyId: "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+      orderedQueryString: true,
+    });
+  }, 60_000);
+
+  it("returns DB parameters set by the user with Source = user, and filters by Source", async () => {
+    const user = ["log_connections=1:user", "rds.force_ssl=1:user"];
+    expect(await probe(emu().endpoint, "db-parameters")).toEqual({ all: user, user, engineDefault: [] });
+  }, 60_000);
+
+  it("keeps the description of a security group rule that references another group", async () => {
+    expect(await probe(emu().endpoint, "sg-rule-description")).toEqual({
+      referenced: "from b",
+      cidr: "from the net",
+      referencedAfterModify: "from b, renamed",
+    });
+  }, 60_000);
+
   it("keeps accounts apart: a bucket made in 111111111111 is not listed in 333333333333", async () => {
     const a = await clientsFor(emu().endpoint, "111111111111");
     const b = await clientsFor(emu().endpoint, "333333333333");
