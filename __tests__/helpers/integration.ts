@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { PROJECT_ROOT, terraformBinary, terraformEnv } from "../../scripts/lib/toolchain";
+import { PATHS, PROJECT_ROOT, terraformBinary, terraformEnv } from "../../scripts/lib/toolchain";
 import type { TestEmulator } from "./emulator";
 
 export const ACCOUNTS = { dev: "111111111111", staging: "222222222222", prod: "333333333333" } as const;
@@ -198,6 +198,8 @@ export async function statePull(cwd: string, vars: NodeJS.ProcessEnv): Promise<S
   const text = r.out.trim();
   if (text === "") return { serial: null, lineage: null, resources: {} };
   const state = JSON.parse(text) as RawState;
+  // A backend without a state object yet answers with an empty state (no lineage): no state, as the engine reads it.
+  if (!state.lineage) return { serial: null, lineage: null, resources: {} };
   const resources: Record<string, unknown> = {};
   for (const res of state.resources ?? []) {
     if (res.mode !== "managed") continue;
@@ -206,7 +208,7 @@ export async function statePull(cwd: string, vars: NodeJS.ProcessEnv): Promise<S
       resources[`${res.module ? `${res.module}.` : ""}${res.type}.${res.name}${key}`] = inst.attributes;
     }
   }
-  return { serial: state.serial ?? null, lineage: state.lineage || null, resources };
+  return { serial: state.serial ?? null, lineage: state.lineage, resources };
 }
 
 /** Resource addresses a synthesized cdk.tf.json declares, with literal count / for_each expanded. */
@@ -299,4 +301,27 @@ export async function holdStateLock(
       await new Promise((r) => setTimeout(r, 250));
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SSM (no Node SDK client for it in the project: the project venv's boto3, which moto brings)
+// ---------------------------------------------------------------------------------------------
+
+const SSM_GET = `
+import json, os, sys, boto3
+ep, account, name = sys.argv[1:4]
+c = boto3.client("sts", endpoint_url=ep, region_name="${REGION}", aws_access_key_id="test", aws_secret_access_key="test")
+k = c.assume_role(RoleArn=f"arn:aws:iam::{account}:role/terraform-deploy", RoleSessionName="integration-test")["Credentials"]
+ssm = boto3.client("ssm", endpoint_url=ep, region_name="${REGION}", aws_access_key_id=k["AccessKeyId"], aws_secret_access_key=k["SecretAccessKey"], aws_session_token=k["SessionToken"])
+try:
+    print(json.dumps(ssm.get_parameter(Name=name)["Parameter"]["Value"]))
+except ssm.exceptions.ParameterNotFound:
+    print("null")
+`;
+
+/** An SSM parameter's value in one account (through its deploy role), null when it does not exist. */
+export async function ssmParameter(endpoint: string, account: string, name: string): Promise<string | null> {
+  const r = await run(PATHS.venvPython, ["-c", SSM_GET, endpoint, account, name], { cwd: PROJECT_ROOT, env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" } });
+  expectExit(r, 0, `boto3 ssm get_parameter ${name} in ${account}`);
+  return JSON.parse(r.out.trim()) as string | null;
 }
