@@ -90,11 +90,12 @@ export function expectRefusal(r: PromoteRun, id: string): void {
 // ---------------------------------------------------------------------------------------------
 
 /** Caller variables that would point a test at someone's files, accounts or tools. */
-const FOREIGN = /^(PROMOTE_|CDKTF_|ACCOUNT_ID_|LOCAL_|EMULATOR_|AWS_|TF_(WORKSPACE|DATA_DIR|CLI_ARGS|PLUGIN_CACHE_DIR|LOG)|TARGET$|GIT_DIR$|GIT_WORK_TREE$)/;
+const FOREIGN = /^(PROMOTE_|CDKTF_|ACCOUNT_ID_|EPHEMERAL_ENVS$|LOCAL_|EMULATOR_|AWS_|TF_(WORKSPACE|DATA_DIR|CLI_ARGS|PLUGIN_CACHE_DIR|LOG)|TARGET$|GIT_DIR$|GIT_WORK_TREE$|GIT_INDEX_FILE$)/;
 
 /**
  * The environment of a test's commands: the caller's, minus anything that would reach the developer's
- * files (PROMOTE_*, CDKTF_*), other accounts (ACCOUNT_ID_*, AWS_PROFILE...) or another emulator, plus
+ * files (PROMOTE_*, CDKTF_*), other accounts or envs (ACCOUNT_ID_*, EPHEMERAL_ENVS, AWS_PROFILE...) or another
+ * emulator, plus
  * the emulator's contract (TARGET=local, LOCAL_ENDPOINT, LOCAL_STATE_DIR, static keys) and `extra`.
  */
 export function isolatedVars(emu: TestEmulator, extra: Record<string, string>): NodeJS.ProcessEnv {

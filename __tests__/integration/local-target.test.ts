@@ -44,6 +44,8 @@ import {
 /** A full round (bootstrap + three parallel applies) takes 3-4 min on 2 cores; allow for a loaded machine. */
 const ROUND_MS = 20 * 60_000;
 const STEP_MS = 5 * 60_000;
+/** Reads through the SDK only. */
+const SDK_MS = 2 * 60_000;
 
 const CIDRS: Record<EnvName, string> = { dev: "10.10.0.0/16", staging: "10.20.0.0/16", prod: "10.30.0.0/16" };
 
@@ -143,20 +145,21 @@ describe("the local target: dev, staging and prod on the emulator, each in its o
       const list = await s3(env).send(new ListObjectsV2Command({ Bucket: cfg.stateBackend.bucket }));
       expect((list.Contents ?? []).map((o) => o.Key)).toEqual([cfg.stateBackend.key]);
     }
-  });
+  }, SDK_MS);
 
   it("applied every resource each env's stack synthesizes", async () => {
-    for (const env of ENV_NAMES) {
+    const lists = await Promise.all(ENV_NAMES.map((env) => terraform(applied[env].dir, ["state", "list"], vars)));
+    for (const [i, env] of ENV_NAMES.entries()) {
       const { dir, apply } = applied[env];
       const expected = synthesizedAddresses(join(dir, "cdk.tf.json"));
-      const list = await terraform(dir, ["state", "list"], vars);
+      const list = lists[i];
       expectExit(list, 0, `terraform state list (${env})`);
       const managed = list.out.split("\n").filter((a) => a !== "" && !a.startsWith("data."));
       expect({ env, resources: managed.sort() }).toEqual({ env, resources: expected });
       expect(apply.out).toContain(`Apply complete! Resources: ${expected.length} added, 0 changed, 0 destroyed.`);
       expect(expected.length).toBeGreaterThan(40);
     }
-  });
+  }, STEP_MS);
 
   it(
     "a second plan of every env shows no changes (terraform plan -detailed-exitcode exits 0)",
@@ -182,7 +185,7 @@ describe("the local target: dev, staging and prod on the emulator, each in its o
       const peerings = await ec2(owner).send(new DescribeVpcPeeringConnectionsCommand({}));
       expect({ account: owner, peerings: peerings.VpcPeeringConnections ?? [] }).toEqual({ account: owner, peerings: [] });
     }
-  });
+  }, SDK_MS);
 
   it(
     "dev's configuration pointed at prod's account is refused by allowed_account_ids, and creates nothing there",

@@ -44,8 +44,12 @@ import {
 const FIXTURE = join(PROJECT_ROOT, "__tests__", "fixtures", "standin", "synth.js");
 /** Bootstrap of three envs in parallel (~1-1.5 min on a loaded 2-core machine) plus the emulator. */
 const SETUP_MS = 10 * 60_000;
-/** One story step: a few plans and applies of the stand-in, seconds each. */
-const STEP_MS = 5 * 60_000;
+/**
+ * One story step: up to three plans and two applies of the stand-in. A plan of even one SSM parameter is
+ * ~20 s here (the AWS provider binary starts for plan and for show -json), an apply ~10 s; a step takes
+ * 0.5-2 min, more when CI runs other suites beside it.
+ */
+const STEP_MS = 10 * 60_000;
 
 const AUTHOR = "alice";
 const APPROVER = "bob";
@@ -348,5 +352,5 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
         s3.destroy();
       }
     }
-  });
+  }, STEP_MS);
 });
