@@ -15,6 +15,7 @@ import { request } from "node:http";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { LOCAL_DIR, PATHS, PROJECT_ROOT } from "./toolchain";
+import { pidAlive } from "./engine/lock";
 
 /** Default folder of emulator records, logs and per-instance state. */
 export const DEFAULT_STATE_DIR = join(LOCAL_DIR, "emulator");
@@ -135,16 +136,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Whether a process with this pid exists (signal 0 probes without touching it). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+export { pidAlive };
 
 /** True when moto answers GET /moto-api/ on the port within timeoutMs. */
 export function answers(port: number, timeoutMs = 1500): Promise<boolean> {
