@@ -37,13 +37,16 @@ const elapsed = () => {
   return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 };
 
+/** Bold on a terminal; plain text in a log or a pipe. */
+const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+
 let stepNo = 0;
 const TOTAL_STEPS = 12;
 
 /** Runs one step, printing which step and env it is on and the elapsed time. */
 async function step<T>(name: string, env: string, body: () => Promise<T>): Promise<T> {
   stepNo += 1;
-  process.stdout.write(`\n\x1b[1m━━ step ${stepNo}/${TOTAL_STEPS} · ${env.padEnd(7)} · ${elapsed()} ━━ ${name}\x1b[0m\n`);
+  process.stdout.write(`\n${bold(`━━ step ${stepNo}/${TOTAL_STEPS} · ${env.padEnd(7)} · ${elapsed()} ━━ ${name}`)}\n`);
   const t0 = Date.now();
   const value = await body();
   times.push({ name: `${env.padEnd(7)} ${name}`, seconds: (Date.now() - t0) / 1000 });
@@ -195,7 +198,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const total = (Date.now() - started) / 1000;
-  process.stdout.write(`\n\x1b[1mdone in ${total.toFixed(0)} s\x1b[0m — time per step:\n`);
+  process.stdout.write(`\n${bold(`done in ${total.toFixed(0)} s`)} — time per step:\n`);
   for (const t of times) process.stdout.write(`  ${t.seconds.toFixed(1).padStart(6)} s  ${t.name}\n`);
   if (opts.keep && emulator) {
     process.stdout.write(`\nthe emulator is still running at ${emulator.endpoint}; stop it with: node dist/scripts/emulator.js stop --state-dir ${join(work, "emulator")}\n`);
