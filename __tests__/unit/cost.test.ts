@@ -223,13 +223,16 @@ describe("promote cost <env> --from-synth", () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "cost-"));
     mkdirSync(join(dir, "stacks", "staging"), { recursive: true });
-    writeFileSync(join(dir, "stacks", "staging", "cdk.tf.json"), SYNTH.get("staging") as string);
+    // A stale synth output (no resources) that the command must not price: it synthesizes the checkout.
+    writeFileSync(join(dir, "stacks", "staging", "cdk.tf.json"), JSON.stringify({ resource: {} }));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   function run(budget: number) {
     const out: string[] = [];
-    const base = defaultContext({}, { out: (t) => out.push(t), err: (t) => out.push(t) }, { outDir: dir, plansDir: join(dir, "plans") });
+    // The command synthesizes the checkout afresh (setup --if-needed first: it needs PATH); real AWS target.
+    const vars = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const base = defaultContext(vars, { out: (t) => out.push(t), err: (t) => out.push(t) }, { outDir: dir, plansDir: join(dir, "plans") });
     const envs = ENVS.map((c) => (c.name === "staging" ? { ...c, budget: { ...c.budget, monthlyUsd: budget } } : c));
     return cost({ ...base, environments: () => envs }, { env: "staging", fromSynth: true }).then((code) => ({ code, text: out.join("") }));
   }

@@ -9,7 +9,8 @@
  * Exit 0 within budget; 1 when the estimate is over budget (an OVER BUDGET line says by how much: a
  * requirement of the env's config is not met, so CI can stop on it); 2 when it cannot estimate.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getEnvironment, type EnvConfig } from "../../../envs";
 import { findBundle, readBundle } from "../engine/bundle";
@@ -19,7 +20,9 @@ import { EngineError, EXIT, RefusalError, refusal } from "../engine/errors";
 import { envFacts } from "../engine/facts";
 import { sha256File } from "../engine/hash";
 import { envPlansDir, stackDir } from "../engine/paths";
+import { headCommit } from "../engine/git";
 import { fixFor } from "../engine/rules";
+import { synthesize } from "../engine/synth";
 import { manifestSchema, parseWith } from "../engine/schemas";
 import { showPlanJson } from "../review/source";
 import { checkBudget, estimateMonthlyCost, estimatePlanDelta, resourcesFromSynth, type CostDelta, type CostPlanJson } from "./estimate";
@@ -64,10 +67,18 @@ export async function cost(ctx: EngineContext, o: CostOptions): Promise<number> 
   const budget = cfg.budget.monthlyUsd;
   if (o.fromSynth) {
     if (o.bundle !== undefined) throw new EngineError("--from-synth estimates the synthesized stack: give no bundle id");
-    const file = join(stackDir(ctx.paths, cfg.name), "cdk.tf.json");
-    if (!existsSync(file)) throw new EngineError(`no synthesized stack at ${file}: run \`npm run synth\` first`);
-    const estimate = estimateMonthlyCost(resourcesFromSynth(JSON.parse(readFileSync(file, "utf8"))));
-    ctx.io.out(`Estimated monthly cost of ${cfg.name} as synthesized (${file}; on-demand ${cfg.region} list prices, scripts/lib/cost/prices.json):\n\n`);
+    // Synthesized afresh from the checkout into a scratch folder: a stale cdktf.out would price old code,
+    // and the env's own stack folder may belong to a bundle waiting to be applied.
+    const scratch = mkdtempSync(join(tmpdir(), "promote-cost-"));
+    let estimate;
+    try {
+      await synthesize({ ...ctx.paths, outDir: scratch }, cfg.name, headCommit(ctx.paths.checkoutDir), ctx.vars, () => undefined);
+      const file = join(stackDir({ ...ctx.paths, outDir: scratch }, cfg.name), "cdk.tf.json");
+      estimate = estimateMonthlyCost(resourcesFromSynth(JSON.parse(readFileSync(file, "utf8"))));
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    ctx.io.out(`Estimated monthly cost of ${cfg.name} as synthesized from the checkout (${ctx.paths.checkoutDir}; on-demand ${cfg.region} list prices, scripts/lib/cost/prices.json):\n\n`);
     ctx.io.out(formatEstimate(estimate));
     const check = checkBudget(estimate, budget);
     ctx.io.out(`\n${formatBudget(cfg.name, check)}`);
