@@ -36,6 +36,9 @@ export class PrivateDns extends Construct {
         type: "CNAME",
         ttl: props.ttl ?? 300,
         records: [target],
+        // The zone is this construct's alone: a create retried after a lost response (UPSERT) must not
+        // fail with "already exists", seen on a loaded emulator.
+        allowOverwrite: true,
       });
       this.recordNames[name] = fqdn;
     }

@@ -465,7 +465,7 @@ describe("PrivateDns", () => {
       (s) => new PrivateDns(s, "dns", { zoneName: "t1.internal.example.com", vpcId: "vpc-1", cnames: { db: "db.host" } }),
     );
     expect(out).toHaveResourceWithProperties(Route53Zone, { name: "t1.internal.example.com", vpc: [{ vpc_id: "vpc-1" }] });
-    expect(out).toHaveResourceWithProperties(Route53Record, { name: "db.t1.internal.example.com", type: "CNAME", records: ["db.host"] });
+    expect(out).toHaveResourceWithProperties(Route53Record, { name: "db.t1.internal.example.com", type: "CNAME", records: ["db.host"], allow_overwrite: true });
   });
 });
 
