@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ApplyFacts, ApproveFacts, EnvFacts, PlanFacts } from "../../scripts/lib/engine/facts";
 import { sha256 } from "../../scripts/lib/engine/hash";
+import type { Decision } from "../../scripts/lib/engine/errors";
 import type { Approval, Manifest } from "../../scripts/lib/engine/schemas";
 
 export const COMMIT = "a".repeat(40);
@@ -142,3 +143,12 @@ export function gitRepo(dir: string): string {
   run("commit", "-q", "--allow-empty", "-m", "first");
   return run("rev-parse", "HEAD");
 }
+
+/** Asserts a refusal with this id that names what was expected, what was found and the fix. */
+export const refusedWith = (d: Decision, id: string): void => {
+  expect(d).toMatchObject({ ok: false, id });
+  if (d.ok) return;
+  expect(d.expected.length).toBeGreaterThan(0);
+  expect(d.found.length).toBeGreaterThan(0);
+  expect(d.fix.length).toBeGreaterThan(0);
+};

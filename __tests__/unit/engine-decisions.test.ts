@@ -1,5 +1,4 @@
 import { APPLY_CHECKS, decideApply, decideApprove, decideAuto, decidePlan, decideReview } from "../../scripts/lib/engine/decisions";
-import type { Decision } from "../../scripts/lib/engine/errors";
 import { sha256 } from "../../scripts/lib/engine/hash";
 import { runChecks } from "../../scripts/lib/engine/checks";
 import {
@@ -18,15 +17,9 @@ import {
   POLICY_TEXT,
   SUMMARY_SHA,
   SYNTH_SHA,
+  refusedWith,
 } from "../helpers/engine-fixtures";
 
-const refusedWith = (d: Decision, id: string) => {
-  expect(d).toMatchObject({ ok: false, id });
-  if (d.ok) return;
-  expect(d.expected.length).toBeGreaterThan(0);
-  expect(d.found.length).toBeGreaterThan(0);
-  expect(d.fix.length).toBeGreaterThan(0);
-};
 
 describe("decideApply", () => {
   it("accepts a bundle that passes every check", () => {

@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { getEnvironment } from "../../envs";
 import { policyOf } from "../../scripts/lib/engine/commands";
 import { decideApply, decideApprove, decidePlan, decideReview } from "../../scripts/lib/engine/decisions";
-import type { Decision } from "../../scripts/lib/engine/errors";
 import { sha256 } from "../../scripts/lib/engine/hash";
 import { blocksApproval } from "../../scripts/lib/policy";
 import {
@@ -26,15 +25,9 @@ import {
   policyText,
   SYNTH_SHA,
   tempDir,
+  refusedWith,
 } from "../helpers/engine-fixtures";
 
-const refusedWith = (d: Decision, id: string) => {
-  expect(d).toMatchObject({ ok: false, id });
-  if (d.ok) return;
-  expect(d.expected.length).toBeGreaterThan(0);
-  expect(d.found.length).toBeGreaterThan(0);
-  expect(d.fix.length).toBeGreaterThan(0);
-};
 
 const ERROR_FINDING = {
   id: "POLICY-STATEFUL-DESTROY",
