@@ -2,19 +2,15 @@
  * `promote bootstrap <env>`: creates the env's own state bucket and lock table, in the env's own
  * account, from the `bootstrap-<env>` stack. That stack keeps its state locally (where the target
  * says: outside cdktf.out), so bootstrapping needs nothing to exist yet. Idempotent: a second run
- * finds nothing to change. It holds the env's lock and appends to the env's audit log like any apply.
+ * finds nothing to change. Like every command it holds the env's lock and is audited (ok, refused, error).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { AuditLog } from "./audit";
-import { EngineError, RefusalError, refusal } from "./errors";
+import { audited, envConfig, withEnvLock, type EngineContext } from "./commands";
 import { headCommit, whoAmI } from "./git";
-import { acquireLock, describeHolder } from "./lock";
-import { auditPath, envLockPath, stackDir } from "./paths";
-import { fixFor } from "./rules";
+import { stackDir } from "./paths";
 import { SYNTH_FILE, synthesize } from "./synth";
 import { failure, runTerraform } from "./terraform";
-import type { EngineContext } from "./commands";
 
 export interface BootstrapResult {
   /** Resources the bootstrap stack manages after the run. */
@@ -29,48 +25,33 @@ export const bootstrapStack = (env: string): string => `bootstrap-${env}`;
 
 export async function bootstrap(ctx: EngineContext, opts: { env: string; by?: string }): Promise<BootstrapResult> {
   const started = Date.now();
-  const { env } = opts;
-  if (!ctx.environments().some((e) => e.name === env)) {
-    throw new EngineError(`unknown environment "${env}": expected one of ${ctx.environments().map((e) => e.name).join(", ")}`);
-  }
+  const cfg = envConfig(ctx, opts.env);
   const by = whoAmI(opts.by, ctx.paths.checkoutDir, ctx.vars);
-  const audit = new AuditLog(auditPath(ctx.paths, env), env);
-  const broken = audit.brokenRefusal();
-  if (broken) throw new RefusalError(broken);
-  const got = await acquireLock(envLockPath(ctx.paths, env), { command: "bootstrap", waitMs: 0 });
-  if (!got.ok) {
-    throw new RefusalError(refusal("ENV-LOCKED", `no other plan or apply of "${env}" running`, `held by ${describeHolder(got.holder)}`, fixFor("ENV-LOCKED", env)));
-  }
-  const commit = headCommit(ctx.paths.checkoutDir);
-  try {
-    const stack = bootstrapStack(env);
-    await synthesize(ctx.paths, stack, commit, ctx.vars, (t) => ctx.io.err(t));
-    const cwd = stackDir(ctx.paths, stack);
-    const log = (t: string) => ctx.io.err(t);
-    for (const args of [
-      ["init", "-input=false", "-no-color"],
-      ["apply", "-input=false", "-no-color", "-auto-approve", "-lock=true"],
-    ]) {
-      ctx.io.err(`$ terraform ${args.join(" ")}   (${stack})\n`);
-      const r = await runTerraform(args, { cwd, vars: ctx.vars, echo: log });
-      if (r.code !== 0) throw failure(args[0], r);
-      if (args[0] === "apply") {
-        const m = /(\d+) added, (\d+) changed, (\d+) destroyed/.exec(r.stdout);
-        const changed = m ? Number(m[1]) + Number(m[2]) : 0;
-        const resources = countResources(cwd);
-        await audit.append({ env, command: "bootstrap", by, result: "ok", commit, detail: `${stack}: ${changed} created or changed, ${resources} managed` }, ctx.now());
-        return { resources, changed, seconds: (Date.now() - started) / 1000 };
-      }
-    }
-    throw new EngineError("unreachable");
-  } catch (e) {
-    if (!(e instanceof RefusalError)) {
-      await audit.append({ env, command: "bootstrap", by, result: "error", commit, detail: (e as Error).message.slice(0, 500) }, ctx.now()).catch(() => undefined);
-    }
-    throw e;
-  } finally {
-    got.lock.release();
-  }
+  return audited(ctx, cfg.name, "bootstrap", by, (info) =>
+    withEnvLock(ctx, cfg.name, `promote bootstrap ${cfg.name}`, 0, async () => {
+      const commit = headCommit(ctx.paths.checkoutDir);
+      info.commit = commit;
+      const stack = bootstrapStack(cfg.name);
+      await synthesize(ctx.paths, stack, commit, ctx.vars, (t) => ctx.io.err(t));
+      const cwd = stackDir(ctx.paths, stack);
+      const log = (t: string) => ctx.io.err(t);
+      const run = async (args: string[]) => {
+        ctx.io.err(`$ terraform ${args.join(" ")}   (${stack})\n`);
+        const r = await runTerraform(args, { cwd, vars: ctx.vars, echo: log });
+        if (r.code !== 0) throw failure(args[0], r);
+        return r;
+      };
+      await run(["init", "-input=false", "-no-color"]);
+      const applied = await run(["apply", "-input=false", "-no-color", "-auto-approve", "-lock=true"]);
+      const m = /(\d+) added, (\d+) changed, (\d+) destroyed/.exec(applied.stdout);
+      const changed = m ? Number(m[1]) + Number(m[2]) : 0;
+      const resources = countResources(cwd);
+      return {
+        value: { resources, changed, seconds: (Date.now() - started) / 1000 },
+        detail: `${stack}: ${changed} created or changed, ${resources} managed`,
+      };
+    }),
+  );
 }
 
 /** Resources recorded in the bootstrap stack's local state (its path is in the synthesized backend). */
