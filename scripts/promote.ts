@@ -4,16 +4,16 @@
  * (usage, or the system broke: terraform crashed, the emulator is unreachable); `drift` exits 3 when it
  * found drift, `policy` and `doctor` exit 1 when the findings block approval / the envs diverge.
  */
-import { bootstrap } from "./lib/engine/bootstrap";
-import * as engine from "./lib/engine/commands";
-import { EngineError, EXIT, RefusalError } from "./lib/engine/errors";
-import { ruleFor, RULES } from "./lib/engine/rules";
-import { drift } from "./lib/engine/drift";
-import { rollback } from "./lib/engine/rollback";
-import { doctor } from "./lib/engine/doctor";
+import { bootstrap } from "./lib/engine/commands/bootstrap";
+import * as engine from "./lib/engine/commands/plan";
+import { EngineError, EXIT, RefusalError } from "./lib/engine/core/errors";
+import { ruleFor, RULES } from "./lib/engine/core/rules";
+import { drift } from "./lib/engine/commands/drift";
+import { rollback } from "./lib/engine/commands/rollback";
+import { doctor } from "./lib/engine/commands/doctor";
 import { cost } from "./lib/cost/command";
 import { reviewHtml } from "./lib/review/command";
-import { envCreate, envDestroy, envList, envReap, nameProblem } from "./lib/engine/ephemeral";
+import { envCreate, envDestroy, envList, envReap, nameProblem } from "./lib/engine/commands/ephemeral";
 
 const DIRS = `Directories (environment variables):
   PROMOTE_HOME          bundles <home>/<env>/<id>/           default <project>/plans

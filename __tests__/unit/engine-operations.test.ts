@@ -4,10 +4,10 @@
  * and the divergence decision.
  */
 import { ENVIRONMENTS } from "../../envs";
-import { diffConfigs, divergence, flattenConfig, lockProviders, renderConfigDiff, type EnvStatus, type Toolset } from "../../scripts/lib/engine/doctor";
-import { diffPaths, parseDrift, renderDrift } from "../../scripts/lib/engine/drift";
-import type { LedgerEntry } from "../../scripts/lib/engine/facts";
-import { chooseRollbackTarget, irreversible, renderIrreversible } from "../../scripts/lib/engine/rollback";
+import { diffConfigs, divergence, flattenConfig, lockProviders, renderConfigDiff, type EnvStatus, type Toolset } from "../../scripts/lib/engine/commands/doctor";
+import { diffPaths, parseDrift, renderDrift } from "../../scripts/lib/engine/commands/drift";
+import type { LedgerEntry } from "../../scripts/lib/engine/core/facts";
+import { chooseRollbackTarget, irreversible, renderIrreversible } from "../../scripts/lib/engine/commands/rollback";
 
 const A = "a".repeat(40);
 const B = "b".repeat(40);
@@ -201,7 +201,7 @@ describe("doctor: divergence between an env and the env it promotes from", () =>
 describe("CLI usage of policy, drift, rollback and doctor", () => {
   it("prints help for each, and refuses bad arguments with exit 2", async () => {
     const { main } = await import("../../scripts/promote");
-    const { defaultContext } = await import("../../scripts/lib/engine/commands");
+    const { defaultContext } = await import("../../scripts/lib/engine/commands/plan");
     const out: string[] = [];
     const err: string[] = [];
     const ctx = defaultContext(process.env, { out: (t) => out.push(t), err: (t) => err.push(t) }, { plansDir: "/nonexistent-promote-test" });

@@ -17,18 +17,18 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { EPHEMERAL, allocateCidr, formatEphemeralVar, loadEnvironments, type EnvConfig, type EphemeralSpec } from "../../../envs";
-import { apply, audited, envConfig, tfInit, tfRefusal, withEnvLock, type ApplyResult, type EngineContext } from "./commands";
-import { EngineError, RefusalError, refusal } from "./errors";
-import { sha256File } from "./hash";
-import { headCommit, whoAmI } from "./git";
-import { withLock } from "./lock";
-import { stamp } from "./ledger";
-import { envPlansDir, ephemeralRegistryDir, stackDir } from "./paths";
-import { fixFor } from "./rules";
-import { removeState, s3BackendSettings, type RemovedState } from "./state-store";
-import { SYNTH_FILE, synthesize } from "./synth";
-import { classifyFailure, failure, runTerraform } from "./terraform";
+import { EPHEMERAL, allocateCidr, formatEphemeralVar, loadEnvironments, type EnvConfig, type EphemeralSpec } from "../../../../envs";
+import { apply, audited, envConfig, tfInit, tfRefusal, withEnvLock, type ApplyResult, type EngineContext } from "./plan";
+import { EngineError, RefusalError, refusal } from "../core/errors";
+import { sha256File } from "../core/hash";
+import { headCommit, whoAmI } from "../io/git";
+import { withLock } from "../io/lock";
+import { stamp } from "../io/ledger";
+import { envPlansDir, ephemeralRegistryDir, stackDir } from "../io/paths";
+import { fixFor } from "../core/rules";
+import { removeState, s3BackendSettings, type RemovedState } from "../io/state-store";
+import { SYNTH_FILE, synthesize } from "../io/synth";
+import { classifyFailure, failure, runTerraform } from "../io/terraform";
 
 // ---------------------------------------------------------------------------------------------
 // the registry

@@ -4,9 +4,9 @@
  * where harmless (init, apply), streamed; plan and show output is never streamed (it can hold values).
  */
 import { spawn } from "node:child_process";
-import { EngineError } from "./errors";
-import type { StateIdentity } from "./facts";
-import { terraformBinary, terraformEnv } from "../toolchain";
+import { EngineError } from "../core/errors";
+import type { StateIdentity } from "../core/facts";
+import { terraformBinary, terraformEnv } from "../../toolchain";
 
 export interface TfResult {
   readonly code: number;

@@ -6,7 +6,7 @@
 import { sha256 } from "./hash";
 import type { ApplyFacts, ApproveFacts, BundleFacts, EnvFacts, LedgerEntry, PlanFacts, ReviewFacts } from "./facts";
 import { fixFor, ruleFor, type RuleId } from "./rules";
-import { blocksApproval, countFindings } from "../policy/evaluate";
+import { blocksApproval, countFindings } from "../../policy/evaluate";
 import { appliedSchema, approvalSchema, parseWith, policyFileSchema, type Approval, type Manifest } from "./schemas";
 
 export type CheckResult =

@@ -1,7 +1,7 @@
 /** The few git facts the engine reads, and who is running it. */
 import { execFileSync } from "node:child_process";
 import { userInfo } from "node:os";
-import { EngineError } from "./errors";
+import { EngineError } from "../core/errors";
 
 export function git(dir: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
   try {

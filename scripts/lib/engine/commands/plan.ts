@@ -6,24 +6,24 @@
  */
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { getEnvironment, loadEnvironments, type EnvConfig } from "../../../envs";
-import { blocksApproval, countFindings, evaluatePolicies, formatFindings, formatFindingsMarkdown, POLICY_EXCEPTIONS_FILE, readExceptions, type Finding } from "../policy";
-import { AuditLog, type AuditEntry } from "./audit";
-import { FILES, findBundle, listBundles, newBundleId, readBundle } from "./bundle";
-import { decideApply, decideApprove, decideAuto, decidePlan, decideReview } from "./decisions";
-import { EngineError, RefusalError, refusal, type Decision } from "./errors";
-import { envFacts, type StateIdentity } from "./facts";
-import { dirtyPaths, headCommit, whoAmI } from "./git";
-import { sha256, sha256File } from "./hash";
-import { Ledger } from "./ledger";
-import { acquireLock, describeHolder } from "./lock";
-import { auditPath, envLockPath, envPlansDir, resolvePaths, stackDir, type EnginePaths } from "./paths";
-import { fixFor } from "./rules";
-import { appliedSchema, approvalSchema, manifestSchema, parseWith, policyFileSchema, type Applied, type Approval, type Manifest, type PolicyFile } from "./schemas";
-import { renderChanges, summarizePlan, type PlanJson } from "./summary";
-import { SYNTH_FILE, synthesize, synthReason, synthStampCommit } from "./synth";
-import { backendOf, classifyFailure, failure, parseStatePull, parseVersion, runTerraform } from "./terraform";
-import { terraformEnv } from "../toolchain";
+import { getEnvironment, loadEnvironments, type EnvConfig } from "../../../../envs";
+import { blocksApproval, countFindings, evaluatePolicies, formatFindings, formatFindingsMarkdown, POLICY_EXCEPTIONS_FILE, readExceptions, type Finding } from "../../policy";
+import { AuditLog, type AuditEntry } from "../io/audit";
+import { FILES, findBundle, listBundles, newBundleId, readBundle } from "../io/bundle";
+import { decideApply, decideApprove, decideAuto, decidePlan, decideReview } from "../core/decisions";
+import { EngineError, RefusalError, refusal, type Decision } from "../core/errors";
+import { envFacts, type StateIdentity } from "../core/facts";
+import { dirtyPaths, headCommit, whoAmI } from "../io/git";
+import { sha256, sha256File } from "../core/hash";
+import { Ledger } from "../io/ledger";
+import { acquireLock, describeHolder } from "../io/lock";
+import { auditPath, envLockPath, envPlansDir, resolvePaths, stackDir, type EnginePaths } from "../io/paths";
+import { fixFor } from "../core/rules";
+import { appliedSchema, approvalSchema, manifestSchema, parseWith, policyFileSchema, type Applied, type Approval, type Manifest, type PolicyFile } from "../core/schemas";
+import { renderChanges, summarizePlan, type PlanJson } from "../core/summary";
+import { SYNTH_FILE, synthesize, synthReason, synthStampCommit } from "../io/synth";
+import { backendOf, classifyFailure, failure, parseStatePull, parseVersion, runTerraform } from "../io/terraform";
+import { terraformEnv } from "../../toolchain";
 
 /** Files whose uncommitted changes make a gated plan refuse (WORKTREE-DIRTY): what synth reads. */
 export const SYNTH_INPUTS = ["main.ts", "envs", "constructs", "stacks", "package.json", "package-lock.json", "scripts/toolchain.json", "cdktf.json", "tsconfig.json"];

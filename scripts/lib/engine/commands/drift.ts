@@ -10,15 +10,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { EnvConfig } from "../../../envs";
-import { audited, envConfig, tfInit, tfRefusal, tfStatePull, withEnvLock, type EngineContext } from "./commands";
-import { EngineError } from "./errors";
-import { dirtyPaths, headCommit, whoAmI } from "./git";
-import { stackDir } from "./paths";
-import { actionOf, redact, REDACTED, SECRET_TYPES, type Action } from "./summary";
-import { SYNTH_FILE, synthesize, synthReason } from "./synth";
-import { classifyFailure, failure, runTerraform } from "./terraform";
-import { sha256File } from "./hash";
+import type { EnvConfig } from "../../../../envs";
+import { audited, envConfig, tfInit, tfRefusal, tfStatePull, withEnvLock, type EngineContext } from "./plan";
+import { EngineError } from "../core/errors";
+import { dirtyPaths, headCommit, whoAmI } from "../io/git";
+import { stackDir } from "../io/paths";
+import { actionOf, redact, REDACTED, SECRET_TYPES, type Action } from "../core/summary";
+import { SYNTH_FILE, synthesize, synthReason } from "../io/synth";
+import { classifyFailure, failure, runTerraform } from "../io/terraform";
+import { sha256File } from "../core/hash";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
