@@ -15,7 +15,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { SYNTH_INPUTS } from "./lib/engine/commands/plan";
+import { SYNTH_INPUTS } from "./lib/engine/commands";
 import { startEmulator, stopEmulator, type EmulatorHandle } from "./lib/emulator";
 import { PROJECT_ROOT } from "./lib/toolchain";
 

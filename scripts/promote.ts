@@ -5,7 +5,7 @@
  * found drift, `policy` and `doctor` exit 1 when the findings block approval / the envs diverge.
  */
 import { bootstrap } from "./lib/engine/commands/bootstrap";
-import * as engine from "./lib/engine/commands/plan";
+import * as engine from "./lib/engine/commands";
 import { EngineError, EXIT, RefusalError } from "./lib/engine/core/errors";
 import { ruleFor, RULES } from "./lib/engine/core/rules";
 import { drift } from "./lib/engine/commands/drift";

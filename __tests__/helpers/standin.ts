@@ -17,7 +17,7 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { getEnvironment } from "../../envs";
-import { defaultContext } from "../../scripts/lib/engine/commands/plan";
+import { defaultContext } from "../../scripts/lib/engine/commands";
 import { Ledger } from "../../scripts/lib/engine/io/ledger";
 import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
 import { main } from "../../scripts/promote";

@@ -10,7 +10,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SYNTH_INPUTS } from "../../scripts/lib/engine/commands/plan";
+import { SYNTH_INPUTS } from "../../scripts/lib/engine/commands";
 import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
 
 const dirty = spawnSync("git", ["status", "--porcelain", "--", ...SYNTH_INPUTS], { cwd: PROJECT_ROOT, encoding: "utf8" }).stdout.trim();

@@ -20,7 +20,7 @@ import {
   type LineItem,
 } from "../../scripts/lib/cost/estimate";
 import { formatBudget, formatDelta, formatEstimate } from "../../scripts/lib/cost/format";
-import { defaultContext } from "../../scripts/lib/engine/commands/plan";
+import { defaultContext } from "../../scripts/lib/engine/commands";
 import type { EnvConfig } from "../../envs/schema";
 import { committedEnvironments, synthEnvironment } from "../helpers/stacks";
 

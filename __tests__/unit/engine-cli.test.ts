@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { getEnvironment } from "../../envs";
 import { AuditLog } from "../../scripts/lib/engine/io/audit";
-import { defaultContext, type EngineContext } from "../../scripts/lib/engine/commands/plan";
+import { defaultContext, type EngineContext } from "../../scripts/lib/engine/commands";
 import { sha256 } from "../../scripts/lib/engine/core/hash";
 import { Ledger } from "../../scripts/lib/engine/io/ledger";
 import type { Manifest } from "../../scripts/lib/engine/core/schemas";

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EPHEMERAL, loadEnvironments } from "../../envs";
-import { defaultContext } from "../../scripts/lib/engine/commands/plan";
+import { defaultContext } from "../../scripts/lib/engine/commands";
 import {
   claimEntry,
   dueForReap,

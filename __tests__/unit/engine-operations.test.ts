@@ -201,7 +201,7 @@ describe("doctor: divergence between an env and the env it promotes from", () =>
 describe("CLI usage of policy, drift, rollback and doctor", () => {
   it("prints help for each, and refuses bad arguments with exit 2", async () => {
     const { main } = await import("../../scripts/promote");
-    const { defaultContext } = await import("../../scripts/lib/engine/commands/plan");
+    const { defaultContext } = await import("../../scripts/lib/engine/commands");
     const out: string[] = [];
     const err: string[] = [];
     const ctx = defaultContext(process.env, { out: (t) => out.push(t), err: (t) => err.push(t) }, { plansDir: "/nonexistent-promote-test" });

@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getEnvironment } from "../../envs";
-import { policyOf } from "../../scripts/lib/engine/commands/plan";
+import { policyOf } from "../../scripts/lib/engine/commands";
 import { decideApply, decideApprove, decidePlan, decideReview } from "../../scripts/lib/engine/core/decisions";
 import { sha256 } from "../../scripts/lib/engine/core/hash";
 import { blocksApproval } from "../../scripts/lib/policy";
@@ -232,7 +232,7 @@ describe("rollback rules", () => {
 describe("promote policy (CLI)", () => {
   it("prints the findings and exits 1 when they block, 0 when not; refuses an edited policy.json", async () => {
     const { main } = await import("../../scripts/promote");
-    const { defaultContext } = await import("../../scripts/lib/engine/commands/plan");
+    const { defaultContext } = await import("../../scripts/lib/engine/commands");
     const { dir: root, cleanup } = tempDir();
     try {
       const out: string[] = [];

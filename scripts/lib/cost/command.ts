@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getEnvironment, type EnvConfig } from "../../../envs";
 import { findBundle, readBundle } from "../engine/io/bundle";
-import type { EngineContext } from "../engine/commands/plan";
+import type { EngineContext } from "../engine/commands";
 import { decideReview } from "../engine/core/decisions";
 import { EngineError, EXIT, RefusalError, refusal } from "../engine/core/errors";
 import { envFacts } from "../engine/core/facts";

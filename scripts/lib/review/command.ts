@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { getEnvironment } from "../../../envs";
 import { estimatePlanDelta, type CostPlanJson } from "../cost/estimate";
 import { findBundle } from "../engine/io/bundle";
-import * as engine from "../engine/commands/plan";
+import * as engine from "../engine/commands";
 import { EngineError } from "../engine/core/errors";
 import { stackDir } from "../engine/io/paths";
 import { appliedSchema, approvalSchema, parseWith } from "../engine/core/schemas";

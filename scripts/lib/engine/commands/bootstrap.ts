@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { audited, envConfig, withEnvLock, type EngineContext } from "./plan";
+import { audited, envConfig, withEnvLock, type EngineContext } from "../io/context";
 import { headCommit, whoAmI } from "../io/git";
 import { stackDir } from "../io/paths";
 import { SYNTH_FILE, synthesize } from "../io/synth";

@@ -14,7 +14,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EnvConfig } from "../../../../envs";
 import { listBundles, readBundle } from "../io/bundle";
-import { ledgerOf, type EngineContext } from "./plan";
+import { ledgerOf, type EngineContext } from "../io/context";
 import { drift, type DriftReport } from "./drift";
 import type { LedgerEntry } from "../core/facts";
 import { sha256File } from "../core/hash";
