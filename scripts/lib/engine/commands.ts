@@ -20,7 +20,8 @@ import { acquireLock, describeHolder } from "./lock";
 import { auditPath, envLockPath, envPlansDir, resolvePaths, stackDir, type EnginePaths } from "./paths";
 import { fixFor } from "./rules";
 import { appliedSchema, approvalSchema, manifestSchema, parseWith, policyFileSchema, type Applied, type Approval, type Manifest, type PolicyFile } from "./schemas";
-import { renderChanges, summarizePlan, type PlanJson } from "./summary";
+import { parsePlanText, PlanJsonError, type Plan } from "../plan";
+import { renderChanges, summarizePlan } from "./summary";
 import { SYNTH_FILE, synthesize, synthReason, synthStampCommit } from "./synth";
 import { backendOf, classifyFailure, failure, parseStatePull, parseVersion, runTerraform } from "./terraform";
 import { terraformEnv } from "../toolchain";
@@ -205,7 +206,7 @@ export interface PlanMode {
   /** The checkout whose code is synthesized and planned. @default ctx.paths.checkoutDir */
   readonly codeDir?: string;
   /** Extra summary text from the plan JSON (a rollback's list of what it cannot revert). */
-  readonly notes?: (planJson: unknown) => string;
+  readonly notes?: (plan: Plan) => string;
 }
 
 const NORMAL: PlanMode = { auto: false, speculative: false, rollback: null };
@@ -306,7 +307,7 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
 
     const show = await runTerraform(["show", "-json", "-no-color", planFile], { cwd, vars: ctx.vars });
     if (show.code !== 0) throw failure("show -json", show);
-    const planJson = JSON.parse(show.stdout) as PlanJson;
+    const planJson = readPlanJson(show.stdout);
     const summary = summarizePlan(planJson);
     const policyFile = policyOf(planJson, cfg, ctx.paths.checkoutDir);
     const policyText = `${JSON.stringify(policyFile, null, 2)}\n`;
@@ -355,6 +356,16 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
     return { dir, manifest };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** terraform show -json's output, parsed once (lib/plan); a plan it cannot read is an error naming why. */
+function readPlanJson(text: string): Plan {
+  try {
+    return parsePlanText(text);
+  } catch (e) {
+    if (e instanceof PlanJsonError) throw new EngineError(`terraform show -json: ${e.message}`);
+    throw e;
   }
 }
 
