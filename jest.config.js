@@ -1,4 +1,8 @@
-/** Unit tests (fast, no emulator) and integration tests (real terraform against the local emulator). */
+/**
+ * Two projects, run separately (`npm run test:unit`, `npm run test:integration`; `npm test` runs both, in order):
+ *   unit         hermetic: node, npm and git only (no terraform, no emulator, no network, no setup step)
+ *   integration  real terraform against the local emulator, terraform validate, setup, actionlint, the browser
+ */
 const common = {
   preset: "ts-jest",
   testEnvironment: "node",

@@ -4,7 +4,7 @@
  * environment stacks (the other engine tests use a small stand-in stack for speed).
  *
  * The demo refuses to run while synth inputs have uncommitted changes (it promotes a commit), so on a
- * developer's dirty checkout this test is skipped, saying so; CI runs it on a fresh clone.
+ * developer's dirty checkout this test is skipped, saying so; when CI is set a dirty tree fails instead.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -14,8 +14,16 @@ import { SYNTH_INPUTS } from "../../scripts/lib/engine/commands";
 import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
 
 const dirty = spawnSync("git", ["status", "--porcelain", "--", ...SYNTH_INPUTS], { cwd: PROJECT_ROOT, encoding: "utf8" }).stdout.trim();
+/** In CI (CI set) a dirty tree fails the run: a green CI run always includes this end-to-end test. */
+const inCi = (process.env.CI ?? "") !== "" && process.env.CI !== "false";
 const maybe = dirty === "" ? it : it.skip;
-if (dirty !== "") console.warn(`demo.test.ts skipped: uncommitted synth inputs (the demo promotes a commit):\n${dirty}`);
+if (dirty !== "" && !inCi) console.warn(`demo.test.ts skipped: uncommitted synth inputs (the demo promotes a commit):\n${dirty}`);
+
+if (dirty !== "" && inCi) {
+  it("runs on a clean tree in CI (CI is set)", () => {
+    throw new Error(`CI is set and synth inputs have uncommitted changes, so the demo (which promotes a commit) cannot run:\n${dirty}\nCommit them, or run on a fresh clone.`);
+  });
+}
 
 describe("npm start (the local promotion demo)", () => {
   let work: string;

@@ -25,7 +25,7 @@ import { fixFor } from "../engine/core/rules";
 import { synthesize } from "../engine/io/synth";
 import { manifestSchema, parseWith } from "../engine/core/schemas";
 import { showPlanJson } from "../review/source";
-import { checkBudget, estimateMonthlyCost, estimatePlanDelta, resourcesFromSynth, type CostDelta, type CostPlanJson } from "./estimate";
+import { checkBudget, estimateMonthlyCost, estimatePlanDelta, resourcesFromSynth, type CostDelta } from "./estimate";
 import { formatBudget, formatDelta, formatEstimate } from "./format";
 
 export interface CostOptions {
@@ -59,7 +59,7 @@ export function verifiedBundleDir(ctx: EngineContext, cfg: EnvConfig, id: string
 export async function bundleCostDelta(ctx: EngineContext, env: string, dir: string): Promise<{ ok: true; delta: CostDelta } | { ok: false; reason: string }> {
   const shown = await showPlanJson(stackDir(ctx.paths, env), dir, ctx.vars);
   if (!shown.ok) return shown;
-  return { ok: true, delta: estimatePlanDelta(shown.plan as CostPlanJson) };
+  return { ok: true, delta: estimatePlanDelta(shown.plan) };
 }
 
 export async function cost(ctx: EngineContext, o: CostOptions): Promise<number> {

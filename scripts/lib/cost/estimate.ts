@@ -11,6 +11,7 @@
  * or an attribute known only after apply is listed under `notPriced` with the reason; types that are
  * known to have no charge of their own are listed under `noCharge` with theirs.
  */
+import { configAddress, configReferences, managedChanges, unknownAttributes, type Plan } from "../plan";
 import PRICES from "./prices.json";
 import { weeklyProfile, type ScheduledAction } from "./schedule";
 
@@ -106,66 +107,24 @@ const usd = (n: number) => `$${Math.abs(n) < 1 ? n.toFixed(3).replace(/(\.\d\d)0
 // Readers: plan JSON and synthesized stacks → planned resources
 // ---------------------------------------------------------------------------------------------
 
-interface PlanResourceChange {
-  address: string;
-  mode?: string;
-  type: string;
-  change: { actions: string[]; before?: unknown; after?: unknown; after_unknown?: unknown };
-}
-
-interface ConfigModule {
-  resources?: Array<{ address: string; mode?: string; expressions?: Record<string, unknown> }>;
-  module_calls?: Record<string, { module?: ConfigModule }>;
-}
-
-/** The minimal shape of `terraform show -json <plan>` read here. */
-export interface CostPlanJson {
-  resource_changes?: PlanResourceChange[];
-  configuration?: { root_module?: ConfigModule };
-}
-
-/** Every `references` list inside an expression tree. */
-function collectReferences(expr: unknown, into: string[]): string[] {
-  if (Array.isArray(expr)) for (const e of expr) collectReferences(e, into);
-  else if (isObject(expr)) {
-    if (Array.isArray(expr.references)) for (const r of expr.references) if (typeof r === "string") into.push(r);
-    for (const [k, v] of Object.entries(expr)) if (k !== "references") collectReferences(v, into);
-  }
-  return into;
-}
-
-/** Per resource address (module-qualified), per top-level attribute: the references of its expression. */
-function configReferences(plan: CostPlanJson): Map<string, Record<string, string[]>> {
-  const out = new Map<string, Record<string, string[]>>();
-  const walk = (mod: ConfigModule | undefined, prefix: string) => {
-    for (const r of mod?.resources ?? []) {
-      if (r.mode === "data") continue;
-      const refs: Record<string, string[]> = {};
-      for (const [k, v] of Object.entries(r.expressions ?? {})) refs[k] = collectReferences(v, []).map((x) => `${prefix}${x}`);
-      out.set(`${prefix}${r.address}`, refs);
-    }
-    for (const [name, call] of Object.entries(mod?.module_calls ?? {})) walk(call.module, `${prefix}module.${name}.`);
-  };
-  walk(plan.configuration?.root_module, "");
-  return out;
-}
-
 /** The address without an instance key: aws_x.y[0] → aws_x.y (configuration addresses have none). */
 const configAddressOf = (address: string) => address.replace(/\[[^\]]*\]$/, "");
+
+/** The plan as the estimate reads it: lib/plan's model. */
+export type CostPlanJson = Plan;
 
 /**
  * The managed resources on one side of a plan: "before" (the prior state, as the plan read it) or
  * "after" (as planned; deleted resources are absent, values known only after apply are marked).
  */
-export function resourcesFromPlan(plan: CostPlanJson, side: "before" | "after"): PlannedResource[] {
+export function resourcesFromPlan(plan: Plan, side: "before" | "after"): PlannedResource[] {
   const refs = configReferences(plan);
   const out: PlannedResource[] = [];
-  for (const rc of plan.resource_changes ?? []) {
-    if (rc.mode === "data") continue;
+  for (const rc of managedChanges(plan)) {
     const values = side === "before" ? rc.change.before : rc.change.after;
     if (!isObject(values)) continue;
-    const unknown = side === "after" && isObject(rc.change.after_unknown) ? Object.entries(rc.change.after_unknown).filter(([, u]) => u === true).map(([k]) => k) : [];
-    out.push({ address: rc.address, type: rc.type, values, unknown, references: refs.get(configAddressOf(rc.address)) ?? {} });
+    const unknown = side === "after" ? unknownAttributes(rc) : [];
+    out.push({ address: rc.address, type: rc.type, values, unknown, references: refs.get(configAddress(rc)) ?? {} });
   }
   return out;
 }
@@ -427,7 +386,7 @@ export interface CostDelta {
 }
 
 /** What a plan does to the monthly cost: the state it was made from against the state it plans. */
-export function estimatePlanDelta(plan: CostPlanJson, prices: PriceTable = DEFAULT_PRICES): CostDelta {
+export function estimatePlanDelta(plan: Plan, prices: PriceTable = DEFAULT_PRICES): CostDelta {
   const before = estimateMonthlyCost(resourcesFromPlan(plan, "before"), prices);
   const after = estimateMonthlyCost(resourcesFromPlan(plan, "after"), prices);
   const addresses = new Map<string, string>();

@@ -4,9 +4,9 @@
  * POLICY-PLAN-UNREADABLE one). Pure: reads nothing from disk, decides nothing but findings.
  */
 import type { EnvConfig } from "../../../envs/schema";
-import { isObject } from "./plan";
+import { parsePlan, PlanJsonError, type Plan } from "../plan";
 import { EXCEPTION_INVALID, EXCEPTION_UNUSED, MetaRule, PLAN_UNREADABLE, RULE_ERROR, RULES } from "./registry";
-import type { Finding, PlanJson, PolicyContext, PolicyException, PolicyOptions, PolicyRule } from "./types";
+import type { Finding, PolicyContext, PolicyException, PolicyOptions, PolicyRule } from "./types";
 
 /** Whether destroying or replacing a stateful resource is an error in this env (`delivery.protectStateful`). */
 export function protectsStateful(env: EnvConfig): boolean {
@@ -61,17 +61,16 @@ export function evaluatePolicies(planJson: unknown, env: EnvConfig, options: Pol
     }
   }
 
-  if (
-    !isObject(planJson) ||
-    typeof planJson.format_version !== "string" ||
-    (planJson.resource_changes !== undefined && !Array.isArray(planJson.resource_changes))
-  ) {
-    const found = !isObject(planJson) ? typeof planJson : typeof planJson.format_version !== "string" ? "no format_version" : "resource_changes is not a list";
-    return [...findings, meta(PLAN_UNREADABLE, "(plan)", "format_version", "a terraform show -json plan document", found)];
+  let plan: Plan;
+  try {
+    plan = parsePlan(planJson);
+  } catch (e) {
+    if (!(e instanceof PlanJsonError)) throw e;
+    return [...findings, meta(PLAN_UNREADABLE, "(plan)", "format_version", "a terraform show -json plan document", e.found)];
   }
 
   const ctx: PolicyContext = {
-    plan: planJson as unknown as PlanJson,
+    plan,
     env,
     protectStateful: options.protectStateful ?? protectsStateful(env),
   };

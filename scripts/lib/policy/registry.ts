@@ -43,7 +43,7 @@ export const RULE_ERROR: MetaRule = {
 export const PLAN_UNREADABLE: MetaRule = {
   id: "POLICY-PLAN-UNREADABLE",
   level: "error",
-  info: "The plan JSON is not a `terraform show -json` document (no format_version, or resource_changes is not a list).",
+  info: "The plan JSON is not a usable `terraform show -json` document (lib/plan: not an object, no format_version, a malformed list or action, errored, or incomplete).",
   fix: "Pass the output of `terraform show -json <planfile>` of the bundle; run `promote plan <env>` again if it is missing or truncated.",
 };
 

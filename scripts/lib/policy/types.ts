@@ -1,68 +1,17 @@
 /**
  * The shapes the policy checks read and return. The plan is the output of
- * `terraform show -json <planfile>`; only the fields the checks use are typed, the rest is `unknown`
- * and read defensively (a check that meets a shape it cannot read throws, and the evaluator turns
- * that into a POLICY-RULE-ERROR refusal: fail closed).
+ * `terraform show -json <planfile>`, parsed by lib/plan (its one model); values stay `unknown` and are
+ * read defensively (a check that meets a shape it cannot read throws, and the evaluator turns that into
+ * a POLICY-RULE-ERROR refusal: fail closed).
  */
 import type { EnvConfig } from "../../../envs/schema";
 
 // ---------------------------------------------------------------------------------------------
-// The plan JSON (terraform show -json, format_version 1.x)
+// The plan JSON: lib/plan's one model of terraform show -json
 // ---------------------------------------------------------------------------------------------
 
-/** A terraform plan action. A replace is ["delete","create"] or ["create","delete"]. */
-export type PlanAction = "no-op" | "create" | "read" | "update" | "delete" | "forget";
-
-/** One entry of `resource_changes`. */
-export interface ResourceChange {
-  readonly address: string;
-  readonly module_address?: string;
-  readonly mode: "managed" | "data";
-  readonly type: string;
-  readonly name: string;
-  readonly index?: string | number;
-  readonly change: {
-    readonly actions: readonly PlanAction[];
-    readonly before: unknown;
-    readonly after: unknown;
-    /** Mirrors `after`: `true` where the value is known only after apply. */
-    readonly after_unknown?: unknown;
-    readonly before_sensitive?: unknown;
-    /** Mirrors `after`: `true` where the value is sensitive. */
-    readonly after_sensitive?: unknown;
-    readonly replace_paths?: readonly (readonly (string | number)[])[];
-  };
-  readonly action_reason?: string;
-}
-
-/** One expression of `configuration`: a literal or references to other objects. */
-export interface ConfigExpression {
-  readonly constant_value?: unknown;
-  readonly references?: readonly string[];
-}
-
-/** One resource block of `configuration` (addresses relative to its module). */
-export interface ConfigResource {
-  readonly address: string;
-  readonly mode: "managed" | "data";
-  readonly type: string;
-  readonly name: string;
-  readonly expressions?: Record<string, unknown>;
-}
-
-export interface ConfigModule {
-  readonly resources?: readonly ConfigResource[];
-  readonly module_calls?: Record<string, { readonly module?: ConfigModule }>;
-}
-
-/** The parts of a `terraform show -json` plan document the checks read. */
-export interface PlanJson {
-  readonly format_version: string;
-  readonly terraform_version?: string;
-  readonly resource_changes?: readonly ResourceChange[];
-  readonly planned_values?: unknown;
-  readonly configuration?: { readonly root_module?: ConfigModule };
-}
+export type { ConfigExpression, ConfigModule, ConfigResource, Plan as PlanJson, PlanAction, ResourceChange } from "../plan";
+import type { Plan } from "../plan";
 
 // ---------------------------------------------------------------------------------------------
 // Inputs besides the plan
@@ -96,7 +45,8 @@ export interface PolicyOptions {
 
 /** What a check sees: the plan, the env's config and the resolved options. */
 export interface PolicyContext {
-  readonly plan: PlanJson;
+  /** Parsed by lib/plan (the evaluator refuses a document it cannot parse). */
+  readonly plan: Plan;
   readonly env: EnvConfig;
   readonly protectStateful: boolean;
 }

@@ -6,13 +6,13 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { getEnvironment } from "../../../envs";
-import { estimatePlanDelta, type CostPlanJson } from "../cost/estimate";
+import { estimatePlanDelta } from "../cost/estimate";
 import { findBundle } from "../engine/io/bundle";
 import * as engine from "../engine/commands";
 import { EngineError } from "../engine/core/errors";
 import { stackDir } from "../engine/io/paths";
 import { appliedSchema, approvalSchema, parseWith } from "../engine/core/schemas";
-import { summarizePlan, type PlanJson } from "../engine/core/summary";
+import { summarizePlan } from "../engine/core/summary";
 import { renderReviewHtml, type ReviewPageData } from "./html";
 import { readPolicyFile, showPlanJson } from "./source";
 
@@ -39,7 +39,7 @@ export async function reviewHtml(ctx: engine.EngineContext, o: ReviewHtmlOptions
   const shown = await showPlanJson(stackDir(ctx.paths, cfg.name), dir, ctx.vars);
   const data: ReviewPageData = {
     manifest,
-    summary: shown.ok ? summarizePlan(shown.plan as PlanJson) : null,
+    summary: shown.ok ? summarizePlan(shown.plan) : null,
     planUnavailable: shown.ok ? undefined : shown.reason,
     summaryText: readOrNull(join(dir, "summary.txt")),
     status: {
@@ -49,7 +49,7 @@ export async function reviewHtml(ctx: engine.EngineContext, o: ReviewHtmlOptions
       requireApproval: cfg.delivery.requireApproval,
     },
     policy: readPolicyFile(dir),
-    cost: shown.ok ? { delta: estimatePlanDelta(shown.plan as CostPlanJson), budgetUsd: cfg.budget.monthlyUsd } : { unavailable: shown.reason },
+    cost: shown.ok ? { delta: estimatePlanDelta(shown.plan), budgetUsd: cfg.budget.monthlyUsd } : { unavailable: shown.reason },
     generatedAt: ctx.now().toISOString(),
   };
   const out = o.out ? resolve(o.out) : join(dir, "review.html");

@@ -10,13 +10,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { runTerraform } from "../engine/io/terraform";
+import { parsePlanText, PlanJsonError, type Plan } from "../plan";
 
 export const PLAN_FILE = "plan.tfplan";
 export const POLICY_FILE = "policy.json";
 
-export type PlanJsonResult = { readonly ok: true; readonly plan: Record<string, unknown> } | { readonly ok: false; readonly reason: string };
+export type PlanJsonResult = { readonly ok: true; readonly plan: Plan } | { readonly ok: false; readonly reason: string };
 
-/** `terraform show -json <bundle>/plan.tfplan` in stackDir: the parsed plan, or why not (never the output). */
+/** `terraform show -json <bundle>/plan.tfplan` in stackDir: the plan parsed by lib/plan, or why not (never the output). */
 export async function showPlanJson(stackDir: string, bundleDir: string, vars: NodeJS.ProcessEnv): Promise<PlanJsonResult> {
   if (!existsSync(join(stackDir, ".terraform"))) {
     return { ok: false, reason: `${stackDir} is not initialized (no .terraform): run \`npx promote plan\` there, or terraform init, first` };
@@ -28,11 +29,10 @@ export async function showPlanJson(stackDir: string, bundleDir: string, vars: No
     return { ok: false, reason: `terraform show -json exited ${r.code}${first ? `: ${first}` : ""}` };
   }
   try {
-    const plan = JSON.parse(r.stdout) as unknown;
-    if (plan === null || typeof plan !== "object" || Array.isArray(plan)) return { ok: false, reason: "terraform show -json printed no JSON object" };
-    return { ok: true, plan: plan as Record<string, unknown> };
-  } catch {
-    return { ok: false, reason: "terraform show -json printed unreadable JSON" };
+    return { ok: true, plan: parsePlanText(r.stdout) };
+  } catch (e) {
+    if (e instanceof PlanJsonError) return { ok: false, reason: `terraform show -json: ${e.message}` };
+    throw e;
   }
 }
 

@@ -16,11 +16,10 @@ import { tfInit, tfPlanToFile, tfShowJson, tfStatePull } from "../io/workdir";
 import { EngineError } from "../core/errors";
 import { dirtyPaths, headCommit, whoAmI } from "../io/git";
 import { stackDir } from "../io/paths";
-import { actionOf, redact, REDACTED, SECRET_TYPES, type Action } from "../core/summary";
+import { actionOf, managedDrift, parsePlan, parsePlanText, type Action, type Json, type Plan } from "../../plan";
+import { REDACTED, redactChange } from "../core/summary";
 import { SYNTH_FILE, synthesize, synthReason } from "../io/synth";
 import { sha256File } from "../core/hash";
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** One attribute that differs between the state and the real object. */
 export interface DriftedAttribute {
@@ -46,13 +45,6 @@ export interface DriftReport {
   readonly resources: readonly DriftedResource[];
   /** The env has no state yet (never applied): nothing can drift. */
   readonly noState: boolean;
-}
-
-interface DriftEntry {
-  address?: string;
-  type?: string;
-  mode?: string;
-  change?: { actions?: string[]; before?: Json; after?: Json; before_sensitive?: Json; after_sensitive?: Json };
 }
 
 const showValue = (v: Json | undefined): string => {
@@ -82,22 +74,22 @@ export function diffPaths(a: Json | undefined, b: Json | undefined, path = ""): 
  * before they are compared, so a changed secret shows as `(sensitive)` on both sides.
  */
 export function parseDrift(planJson: unknown): DriftedResource[] {
-  const entries = ((planJson as { resource_drift?: unknown })?.resource_drift ?? []) as DriftEntry[];
-  if (!Array.isArray(entries)) throw new Error("resource_drift is not a list");
+  return driftOf(parsePlan(planJson));
+}
+
+/** The drifted resources of a parsed plan (lib/plan). */
+export function driftOf(plan: Plan): DriftedResource[] {
   const out: DriftedResource[] = [];
-  for (const e of entries) {
-    if (e.mode === "data" || !e.change || !Array.isArray(e.change.actions)) continue;
+  for (const e of managedDrift(plan)) {
     const action = actionOf(e.change.actions);
     if (action === "no-op" || action === "read") continue;
-    const secretType = SECRET_TYPES.includes(e.type ?? "");
-    const before = redact(e.change.before ?? null, e.change.before_sensitive, secretType) ?? null;
-    const after = redact(e.change.after ?? null, e.change.after_sensitive, secretType) ?? null;
+    const { before, after } = redactChange(e.type, e.change);
     let attributes = action === "delete" ? [] : diffPaths(before, after);
     // A sensitive value that changed is redacted on both sides: say that it changed, never to what.
     if (action !== "delete" && attributes.length === 0 && JSON.stringify(e.change.before) !== JSON.stringify(e.change.after)) {
       attributes = [{ path: "(sensitive attribute)", state: REDACTED, actual: REDACTED }];
     }
-    out.push({ address: e.address ?? "(unknown)", type: e.type ?? "(unknown)", action, attributes });
+    out.push({ address: e.address, type: e.type, action, attributes });
   }
   return out;
 }
@@ -166,7 +158,7 @@ async function driftLocked(ctx: EngineContext, cfg: EnvConfig, o: DriftOptions):
     const show = await tfShowJson(ctx, cwd, planFile);
     let resources: DriftedResource[];
     try {
-      resources = parseDrift(JSON.parse(show));
+      resources = driftOf(parsePlanText(show));
     } catch (e) {
       throw new EngineError(`could not read the refresh-only plan: ${(e as Error).message}`);
     }

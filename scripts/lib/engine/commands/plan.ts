@@ -13,7 +13,8 @@ import { envFacts } from "../core/facts";
 import { sha256, sha256File } from "../core/hash";
 import { countsLine, manifestHeader } from "../core/manifest";
 import { manifestSchema, type Manifest, type PolicyFile } from "../core/schemas";
-import { renderChanges, summarizePlan, type PlanJson } from "../core/summary";
+import { parsePlanText, PlanJsonError, type Plan } from "../../plan";
+import { renderChanges, summarizePlan } from "../core/summary";
 import { FILES, newBundleId } from "../io/bundle";
 import { audited, bundleStore, envConfig, ledgerOf, previousEnvApplies, SYNTH_INPUTS, withEnvLock, type AuditInfo, type EngineContext } from "../io/context";
 import { dirtyPaths, headCommit, whoAmI } from "../io/git";
@@ -52,7 +53,7 @@ export interface PlanMode {
   /** The checkout whose code is synthesized and planned. @default ctx.paths.checkoutDir */
   readonly codeDir?: string;
   /** Extra summary text from the plan JSON (a rollback's list of what it cannot revert). */
-  readonly notes?: (planJson: unknown) => string;
+  readonly notes?: (plan: Plan) => string;
 }
 
 export const NORMAL: PlanMode = { auto: false, speculative: false, rollback: null };
@@ -136,7 +137,7 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
     const planSha = sha256File(planFile) as string;
     info.planSha256 = planSha;
 
-    const planJson = JSON.parse(await tfShowJson(ctx, cwd, planFile)) as PlanJson;
+    const planJson = readPlanJson(await tfShowJson(ctx, cwd, planFile));
     const summary = summarizePlan(planJson);
     const policyFile = policyOf(planJson, cfg, ctx.paths.checkoutDir);
     const policyText = `${JSON.stringify(policyFile, null, 2)}\n`;
@@ -184,6 +185,16 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
     return { dir, manifest };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** terraform show -json's output, parsed once (lib/plan); a plan it cannot read is an error naming why. */
+function readPlanJson(text: string): Plan {
+  try {
+    return parsePlanText(text);
+  } catch (e) {
+    if (e instanceof PlanJsonError) throw new EngineError(`terraform show -json: ${e.message}`);
+    throw e;
   }
 }
 

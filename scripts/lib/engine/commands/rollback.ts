@@ -30,7 +30,8 @@ import { TAG_PREFIX } from "../io/ledger";
 import { envPlansDir } from "../io/paths";
 import { fixFor } from "../core/rules";
 import { appliedSchema, parseWith } from "../core/schemas";
-import { actionOf, STATEFUL_TYPES } from "../core/summary";
+import { actionOf, beforeOf, afterOf, managedChanges, type Plan } from "../../plan";
+import { isStateful, replaceGivesNewIdentity } from "../../plan/catalogue";
 
 // ---------------------------------------------------------------------------------------------
 // Pure parts: the target, and what a plan cannot revert
@@ -56,20 +57,12 @@ export interface Irreversible {
   readonly note: string;
 }
 
-interface Rc {
-  address: string;
-  type: string;
-  mode?: string;
-  change: { actions: string[]; before?: Record<string, unknown> | null; after?: Record<string, unknown> | null };
-}
-
 /** What applying this rollback plan cannot put back as it was. Pure, from `terraform show -json`. */
-export function irreversible(planJson: unknown): Irreversible[] {
-  const changes = ((planJson as { resource_changes?: Rc[] })?.resource_changes ?? []).filter((rc) => rc.mode !== "data");
+export function irreversible(plan: Plan): Irreversible[] {
   const out: Irreversible[] = [];
-  for (const rc of changes) {
+  for (const rc of managedChanges(plan)) {
     const action = actionOf(rc.change.actions);
-    const stateful = STATEFUL_TYPES.includes(rc.type);
+    const stateful = isStateful(rc.type);
     const item = (kind: Irreversible["kind"], note: string) => out.push({ address: rc.address, type: rc.type, kind, note });
     if (stateful && (action === "delete" || action === "replace")) {
       item("data-lost", action === "replace"
@@ -77,12 +70,12 @@ export function irreversible(planJson: unknown): Irreversible[] {
         : "destroyed: its data is lost (take a snapshot / copy first)");
     } else if (stateful && action === "create") {
       item("recreated-empty", "created empty: the data it held before the later change removed it is not restored (restore from a backup)");
-    } else if (action === "replace") {
+    } else if (action === "replace" && replaceGivesNewIdentity(rc.type)) {
       item("new-identity", "replaced: it gets a new id/ARN; anything outside terraform that refers to the current one must be updated");
     }
     if (stateful && (action === "update" || action === "no-op")) {
-      const b = rc.change.before?.engine_version;
-      const a = rc.change.after?.engine_version;
+      const b = beforeOf(rc).engine_version;
+      const a = afterOf(rc).engine_version;
       if (action === "update" && typeof a === "string" && typeof b === "string" && a !== b) {
         item("version-downgrade", `engine_version ${b} -> ${a}: a downgrade is usually refused by AWS; data written by the newer version stays`);
       } else {

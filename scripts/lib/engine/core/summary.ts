@@ -4,40 +4,12 @@
  * mark it sensitive (before_sensitive / after_sensitive), its resource type is not a secret generator
  * (random_password...), and its attribute name does not look like a secret.
  */
+import { actionOf, isDestructive, managedChanges, type Action, type Change, type Json, type Plan, type ResourceChange } from "../../plan";
+import { isStateful, secretAttributes } from "../../plan/catalogue";
 import type { DestructiveChange } from "./schemas";
 
-/** Resource types that hold data: destroying or replacing one loses it. */
-export const STATEFUL_TYPES: readonly string[] = [
-  "aws_db_instance",
-  "aws_rds_cluster",
-  "aws_rds_cluster_instance",
-  "aws_db_snapshot",
-  "aws_elasticache_replication_group",
-  "aws_elasticache_cluster",
-  "aws_elasticache_serverless_cache",
-  "aws_s3_bucket",
-  "aws_dynamodb_table",
-  "aws_secretsmanager_secret",
-  "aws_secretsmanager_secret_version",
-  "aws_ssm_parameter",
-  "aws_kms_key",
-  "aws_efs_file_system",
-  "aws_ebs_volume",
-  "aws_cloudwatch_log_group",
-  "aws_route53_zone",
-  "random_password",
-];
-
-/** Resource types whose every value is secret: never printed, whatever the markers say. */
-export const SECRET_TYPES: readonly string[] = [
-  "random_password",
-  "random_string",
-  "random_bytes",
-  "tls_private_key",
-  "aws_secretsmanager_secret_version",
-  "aws_iam_access_key",
-  "aws_iam_user_login_profile",
-];
+/** Resource types that hold data, and whose every value is secret: the resource catalogue's (lib/plan/catalogue.ts). */
+export { STATEFUL_TYPES, SECRET_TYPES } from "../../plan/catalogue";
 
 /** Attribute names whose values are never printed, at any depth. */
 export const SECRET_NAME = /(password|passwd|secret_string|secret_binary|secret$|private_key|token|credential|passphrase|auth_token|master_user|api_key|access_key|result$|^value$|^values$)/i;
@@ -50,32 +22,9 @@ const NESTED_SECRET_NAME = /(password|passwd|secret_string|secret_binary|secret$
 export const REDACTED = "(sensitive)";
 export const UNKNOWN = "(known after apply)";
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
-interface ResourceChange {
-  address: string;
-  type: string;
-  mode?: string;
-  change: {
-    actions: string[];
-    before?: Json;
-    after?: Json;
-    after_unknown?: Json;
-    before_sensitive?: Json;
-    after_sensitive?: Json;
-    replace_paths?: Json;
-  };
-  action_reason?: string;
-}
-
-export interface PlanJson {
-  format_version?: string;
-  terraform_version?: string;
-  resource_changes?: ResourceChange[];
-  output_changes?: Record<string, ResourceChange["change"]>;
-}
-
-export type Action = "create" | "update" | "delete" | "replace" | "forget" | "read" | "no-op";
+/** The plan as summary reads it: lib/plan's model. */
+export type PlanJson = Plan;
+export { actionOf, type Action };
 
 export interface ChangeView {
   readonly address: string;
@@ -91,17 +40,6 @@ export interface PlanSummary {
   readonly destructive: DestructiveChange[];
   readonly changes: ChangeView[];
   readonly outputs: readonly string[];
-}
-
-export function actionOf(actions: readonly string[]): Action {
-  const a = actions.join(",");
-  if (a === "create") return "create";
-  if (a === "update") return "update";
-  if (a === "delete") return "delete";
-  if (a === "delete,create" || a === "create,delete") return "replace";
-  if (a === "forget") return "forget";
-  if (a === "read") return "read";
-  return "no-op";
 }
 
 /** A copy of value with every part marked sensitive (or secret by name) replaced by REDACTED. */
@@ -134,17 +72,39 @@ const childOf = (j: Json | undefined, k: string): Json | undefined =>
 
 const isEmpty = (v: Json | undefined) => v === null || v === undefined || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && v !== null && Object.keys(v).length === 0);
 
+/** The catalogue's secret attributes of a type, as a sensitive mirror (true: the whole value). */
+function catalogueMarks(type: string): Json {
+  const s = secretAttributes(type);
+  return s === "all" ? true : Object.fromEntries(s.map((k) => [k, true]));
+}
+
+/** terraform's sensitive marks, with the catalogue's secret attributes added at the top level. */
+function marks(sensitive: unknown, type: string): Json | undefined {
+  const extra = catalogueMarks(type);
+  if (extra === true || sensitive === true) return true;
+  const base = sensitive !== null && typeof sensitive === "object" && !Array.isArray(sensitive) ? (sensitive as { [k: string]: Json }) : {};
+  return { ...base, ...(extra as { [k: string]: Json }) };
+}
+
+/** before and after of a change with every secret value (terraform's marks, the catalogue, secret names) redacted. */
+export function redactChange(type: string, c: Change): { before: Json; after: Json } {
+  const secretType = secretAttributes(type) === "all";
+  return {
+    before: redact(c.before as Json | undefined, marks(c.before_sensitive, type), secretType) ?? null,
+    after: redact(c.after as Json | undefined, marks(c.after_sensitive, type), secretType) ?? null,
+  };
+}
+
 function attributeLines(rc: ResourceChange, action: Action): string[] {
-  const secretType = SECRET_TYPES.includes(rc.type);
   const c = rc.change;
-  const before = redact(c.before, c.before_sensitive, secretType) ?? null;
-  const after = redact(c.after, c.after_sensitive, secretType) ?? null;
-  const keys = new Set([...Object.keys(asObject(before)), ...Object.keys(asObject(after)), ...Object.keys(asObject(c.after_unknown ?? null))]);
+  const { before, after } = redactChange(rc.type, c);
+  const afterUnknown = c.after_unknown as Json | undefined;
+  const keys = new Set([...Object.keys(asObject(before)), ...Object.keys(asObject(after)), ...Object.keys(asObject(afterUnknown ?? null))]);
   const lines: string[] = [];
   for (const k of [...keys].sort()) {
     const b = childOf(before, k);
     const a = childOf(after, k);
-    const u = childOf(c.after_unknown, k);
+    const u = childOf(afterUnknown, k);
     if (action === "create") {
       if (u === true || !isEmpty(a)) lines.push(`+ ${k} = ${show(a, u)}`);
     } else if (action === "delete" || action === "forget") {
@@ -160,26 +120,25 @@ function attributeLines(rc: ResourceChange, action: Action): string[] {
 }
 
 /** A sensitive attribute whose hidden value changed still shows up (as REDACTED -> REDACTED). */
-function sensitiveChanged(c: ResourceChange["change"], k: string): boolean {
-  const bs = childOf(c.before_sensitive, k);
-  const as = childOf(c.after_sensitive, k);
+function sensitiveChanged(c: Change, k: string): boolean {
+  const bs = childOf(c.before_sensitive as Json | undefined, k);
+  const as = childOf(c.after_sensitive as Json | undefined, k);
   if (bs !== true && as !== true) return false;
-  return JSON.stringify(childOf(c.before, k)) !== JSON.stringify(childOf(c.after, k));
+  return JSON.stringify(childOf(c.before as Json | undefined, k)) !== JSON.stringify(childOf(c.after as Json | undefined, k));
 }
 
 function asObject(j: Json | undefined): Record<string, Json> {
   return j !== null && j !== undefined && typeof j === "object" && !Array.isArray(j) ? j : {};
 }
 
-export function summarizePlan(plan: PlanJson): PlanSummary {
+export function summarizePlan(plan: Plan): PlanSummary {
   const counts = { add: 0, change: 0, destroy: 0, replace: 0 };
   const destructive: DestructiveChange[] = [];
   const changes: ChangeView[] = [];
-  for (const rc of plan.resource_changes ?? []) {
-    if (rc.mode === "data") continue;
+  for (const rc of managedChanges(plan)) {
     const action = actionOf(rc.change.actions);
     if (action === "no-op" || action === "read") continue;
-    const stateful = STATEFUL_TYPES.includes(rc.type);
+    const stateful = isStateful(rc.type);
     if (action === "create") counts.add++;
     if (action === "update") counts.change++;
     if (action === "delete") counts.destroy++;
@@ -188,7 +147,7 @@ export function summarizePlan(plan: PlanJson): PlanSummary {
       counts.add++;
       counts.destroy++;
     }
-    if (action === "delete" || action === "replace" || action === "forget") {
+    if (isDestructive(action)) {
       destructive.push({ address: rc.address, type: rc.type, action, stateful });
     }
     changes.push({ address: rc.address, type: rc.type, action, stateful, lines: attributeLines(rc, action) });
@@ -196,7 +155,7 @@ export function summarizePlan(plan: PlanJson): PlanSummary {
   const outputs = Object.entries(plan.output_changes ?? {})
     .filter(([, c]) => actionOf(c.actions) !== "no-op")
     .map(([name, c]) => {
-      const value = c.after_sensitive === true || SECRET_NAME.test(name) ? REDACTED : show(redact(c.after, c.after_sensitive), c.after_unknown);
+      const value = c.after_sensitive === true || SECRET_NAME.test(name) ? REDACTED : show(redact(c.after as Json | undefined, c.after_sensitive as Json | undefined), c.after_unknown as Json | undefined);
       return `${actionOf(c.actions)} output ${name} = ${value}`;
     });
   return { counts, destructive, changes, outputs };

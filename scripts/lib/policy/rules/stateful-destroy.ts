@@ -3,40 +3,18 @@
  * protects its stateful resources. In other envs the same change is reported as a warning, so a
  * reviewer still sees it.
  */
+import { isStateful } from "../../plan/catalogue";
 import { isDestroy, isReplace, managedChanges } from "../plan";
 import type { CheckResult, PolicyContext, PolicyRule, Violation } from "../types";
 
-/** Resource types whose destruction loses data (or, for keys, the ability to read data). */
-export const STATEFUL_TYPES: readonly string[] = [
-  "aws_db_instance",
-  "aws_rds_cluster",
-  "aws_docdb_cluster",
-  "aws_neptune_cluster",
-  "aws_redshift_cluster",
-  "aws_elasticache_cluster",
-  "aws_elasticache_replication_group",
-  "aws_elasticache_serverless_cache",
-  "aws_elasticache_global_replication_group",
-  "aws_dynamodb_table",
-  "aws_s3_bucket",
-  "aws_efs_file_system",
-  "aws_ebs_volume",
-  "aws_secretsmanager_secret",
-  "aws_kms_key",
-  "aws_opensearch_domain",
-  "aws_elasticsearch_domain",
-  "aws_kinesis_stream",
-  "aws_sqs_queue",
-  "aws_cloudwatch_log_group",
-  "aws_backup_vault",
-  "aws_ecr_repository",
-];
+/** Resource types whose destruction loses data: the resource catalogue's (lib/plan/catalogue.ts). */
+export { STATEFUL_TYPES } from "../../plan/catalogue";
 
 function check(ctx: PolicyContext): CheckResult {
   const violations: Violation[] = [];
   let stateful = 0;
   for (const rc of managedChanges(ctx.plan)) {
-    if (!STATEFUL_TYPES.includes(rc.type)) continue;
+    if (!isStateful(rc.type)) continue;
     stateful++;
     const { actions } = rc.change;
     const replace = isReplace(actions);
