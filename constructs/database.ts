@@ -37,11 +37,19 @@ export interface DatabaseProps {
   readonly auditLogging?: boolean;
   /** The master user's name. @default "app" */
   readonly masterUsername?: string;
-  /** The master password: a reference (e.g. a random_password result), never a literal. */
-  readonly masterPassword: string;
+  /**
+   * KMS key of the master password's secret (ARN, id or alias).
+   * @default - Secrets Manager's key for the account (aws/secretsmanager)
+   */
+  readonly masterPasswordKmsKeyId?: string;
 }
 
-/** An encrypted RDS PostgreSQL instance in private subnets, reachable only from one security group. */
+/**
+ * An encrypted RDS PostgreSQL instance in private subnets, reachable only from one security group.
+ * The master password is AWS-managed (`manage_master_user_password`): RDS generates it and keeps it in a
+ * Secrets Manager secret of its own (`masterPasswordSecretArn`), so it never passes through terraform, a
+ * plan file or the state.
+ */
 export class Database extends Construct {
   /** The instance's host name (without port). */
   readonly address: string;
@@ -51,6 +59,8 @@ export class Database extends Construct {
   readonly securityGroupId: string;
   /** The instance's identifier. */
   readonly identifier: string;
+  /** ARN of the RDS-managed secret holding the master user's name and password. */
+  readonly masterPasswordSecretArn: string;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -101,7 +111,8 @@ export class Database extends Construct {
       multiAz: props.multiAz ?? false,
       dbName: "app",
       username: props.masterUsername ?? "app",
-      password: props.masterPassword,
+      manageMasterUserPassword: true,
+      masterUserSecretKmsKeyId: props.masterPasswordKmsKeyId,
       port: POSTGRES_PORT,
       dbSubnetGroupName: subnets.name,
       parameterGroupName: parameters.name,
@@ -118,5 +129,6 @@ export class Database extends Construct {
     this.address = db.address;
     this.port = POSTGRES_PORT;
     this.identifier = db.identifier;
+    this.masterPasswordSecretArn = db.masterUserSecret.get(0).secretArn;
   }
 }
