@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { Fn, Token } from "cdktf";
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
 import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
 import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
@@ -59,7 +60,7 @@ export class Database extends Construct {
   readonly securityGroupId: string;
   /** The instance's identifier. */
   readonly identifier: string;
-  /** ARN of the RDS-managed secret holding the master user's name and password. */
+  /** ARN of the RDS-managed secret holding the master user's name and password ("" until known). */
   readonly masterPasswordSecretArn: string;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
@@ -129,6 +130,8 @@ export class Database extends Construct {
     this.address = db.address;
     this.port = POSTGRES_PORT;
     this.identifier = db.identifier;
-    this.masterPasswordSecretArn = db.masterUserSecret.get(0).secretArn;
+    // try(): the block is empty in a plan that switches an existing instance to the managed password
+    // (the provider does not mark it unknown); the output is then "" until the apply reads the ARN back.
+    this.masterPasswordSecretArn = Token.asString(Fn.try([db.masterUserSecret.get(0).secretArn, ""]));
   }
 }
