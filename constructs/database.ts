@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { Fn, Token } from "cdktf";
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
 import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
 import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
@@ -37,11 +38,19 @@ export interface DatabaseProps {
   readonly auditLogging?: boolean;
   /** The master user's name. @default "app" */
   readonly masterUsername?: string;
-  /** The master password: a reference (e.g. a random_password result), never a literal. */
-  readonly masterPassword: string;
+  /**
+   * KMS key of the master password's secret (ARN, id or alias).
+   * @default - Secrets Manager's key for the account (aws/secretsmanager)
+   */
+  readonly masterPasswordKmsKeyId?: string;
 }
 
-/** An encrypted RDS PostgreSQL instance in private subnets, reachable only from one security group. */
+/**
+ * An encrypted RDS PostgreSQL instance in private subnets, reachable only from one security group.
+ * The master password is AWS-managed (`manage_master_user_password`): RDS generates it and keeps it in a
+ * Secrets Manager secret of its own (`masterPasswordSecretArn`), so it never passes through terraform, a
+ * plan file or the state.
+ */
 export class Database extends Construct {
   /** The instance's host name (without port). */
   readonly address: string;
@@ -51,6 +60,8 @@ export class Database extends Construct {
   readonly securityGroupId: string;
   /** The instance's identifier. */
   readonly identifier: string;
+  /** ARN of the RDS-managed secret holding the master user's name and password ("" until known). */
+  readonly masterPasswordSecretArn: string;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -101,7 +112,8 @@ export class Database extends Construct {
       multiAz: props.multiAz ?? false,
       dbName: "app",
       username: props.masterUsername ?? "app",
-      password: props.masterPassword,
+      manageMasterUserPassword: true,
+      masterUserSecretKmsKeyId: props.masterPasswordKmsKeyId,
       port: POSTGRES_PORT,
       dbSubnetGroupName: subnets.name,
       parameterGroupName: parameters.name,
@@ -118,5 +130,8 @@ export class Database extends Construct {
     this.address = db.address;
     this.port = POSTGRES_PORT;
     this.identifier = db.identifier;
+    // try(): the block is empty in a plan that switches an existing instance to the managed password
+    // (the provider does not mark it unknown); the output is then "" until the apply reads the ARN back.
+    this.masterPasswordSecretArn = Token.asString(Fn.try([db.masterUserSecret.get(0).secretArn, ""]));
   }
 }

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
-import { Password } from "@cdktf/provider-random/lib/password";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
+import { ephemeralRandomPassword } from "../stacks/ephemeral-blocks";
 
 /** One generated secret. */
 export interface SecretSpec {
@@ -11,6 +11,11 @@ export interface SecretSpec {
   readonly length: number;
   /** Rotation period in days, recorded as the secret's `rotation-days` tag. @default - no rotation policy (no tag) */
   readonly rotationDays?: number;
+  /**
+   * The value's version, a positive integer: bumping it generates a new value and stores it as the
+   * secret's current version (the plan shows `secret_string_wo_version` changing, never a value).
+   */
+  readonly version: number;
 }
 
 export interface SecretsProps {
@@ -23,13 +28,15 @@ export interface SecretsProps {
 }
 
 /**
- * Generated secrets: a random_password each, stored in Secrets Manager. The synthesized configuration
- * holds only references to the generated values; the values themselves live in state and in AWS.
+ * Generated secrets that never enter a plan file or the state: each value comes from an ephemeral
+ * `random_password` (exists only during one terraform run) and is written to Secrets Manager through the
+ * write-only `secret_string_wo`, with `secret_string_wo_version` = the spec's `version`. Terraform keeps
+ * only the version number; the value lives in Secrets Manager alone. A new value is generated and stored
+ * when the version changes (on create, and on a bump), never on an unchanged plan.
  */
 export class Secrets extends Construct {
   /** Secret ARNs by name. */
   readonly secretArns: Record<string, string> = {};
-  private readonly values = new Map<string, string>();
 
   constructor(scope: Construct, id: string, props: SecretsProps) {
     super(scope, id);
@@ -38,7 +45,10 @@ export class Secrets extends Construct {
       throw new Error(`${props.namePrefix}: secret names must be unique, but [${names.join(", ")}] was provided`);
     }
     for (const spec of props.secrets) {
-      const password = new Password(this, `${spec.name}-value`, {
+      if (!Number.isInteger(spec.version) || spec.version < 1) {
+        throw new Error(`${props.namePrefix}/${spec.name}: version must be a positive integer, but ${spec.version} was provided`);
+      }
+      const value = ephemeralRandomPassword(this, `${blockName(this)}_${spec.name}`, {
         length: spec.length,
         special: true,
         // Characters every consumer accepts (RDS refuses / @ " and space).
@@ -55,19 +65,15 @@ export class Secrets extends Construct {
       });
       new SecretsmanagerSecretVersion(this, `${spec.name}-version`, {
         secretId: secret.id,
-        secretString: password.result,
+        secretStringWo: value.result,
+        secretStringWoVersion: spec.version,
       });
       this.secretArns[spec.name] = secret.arn;
-      this.values.set(spec.name, password.result);
     }
   }
+}
 
-  /** A reference to the generated value of secret `name` (for a resource argument such as a password). */
-  valueOf(name: string): string {
-    const value = this.values.get(name);
-    if (value === undefined) {
-      throw new Error(`no secret named "${name}": expected one of ${[...this.values.keys()].join(", ")}`);
-    }
-    return value;
-  }
+/** The construct's path as a block-name prefix (secrets, or app_secrets when nested). */
+function blockName(c: Construct): string {
+  return c.node.scopes.slice(2).map((s) => s.node.id).join("_").replace(/[^A-Za-z0-9_-]/g, "_");
 }

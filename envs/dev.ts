@@ -50,10 +50,10 @@ export const dev: EnvConfig = {
   appConfig: { LOG_LEVEL: "debug", API_TIMEOUT: "30s", DB_POOL_SIZE: "5", CACHE_ENABLED: "true" },
   featureFlags: { "new-checkout": true, "beta-search": true },
   secrets: [
-    { name: "POSTGRES_PASSWORD", length: 32, rotationDays: null },
-    { name: "JWT_SECRET", length: 48, rotationDays: null },
-    { name: "API_KEY", length: 32, rotationDays: null },
+    { name: "JWT_SECRET", length: 48, rotationDays: null, version: 1 },
+    { name: "API_KEY", length: 32, rotationDays: null, version: 1 },
   ],
+  requireWriteOnlySecrets: false,
   secretRecoveryDays: 7,
   dnsZone: "dev.internal.example.com",
   ephemeralOf: null,

@@ -60,10 +60,10 @@ export const prod: EnvConfig = {
   },
   featureFlags: { "new-checkout": false, "beta-search": false },
   secrets: [
-    { name: "POSTGRES_PASSWORD", length: 32, rotationDays: 30 },
-    { name: "API_KEY", length: 32, rotationDays: 90 },
-    { name: "JWT_SECRET", length: 48, rotationDays: 180 },
+    { name: "API_KEY", length: 32, rotationDays: 90, version: 1 },
+    { name: "JWT_SECRET", length: 48, rotationDays: 180, version: 1 },
   ],
+  requireWriteOnlySecrets: true,
   secretRecoveryDays: 30,
   dnsZone: "prod.internal.example.com",
   ephemeralOf: null,

@@ -226,6 +226,12 @@ const secretSchema = z
     length: z.number().int().min(16).max(128),
     /** Rotation period recorded on the secret (days); null: no rotation policy. */
     rotationDays: positiveInt.nullable(),
+    /**
+     * The value's version: bump it (1 → 2) to rotate. The plan then shows this secret's
+     * `secret_string_wo_version` changing and the apply stores a newly generated value; values are
+     * ephemeral and write-only, never in a plan file or the state.
+     */
+    version: positiveInt,
   })
   .strict();
 
@@ -271,7 +277,14 @@ export const envConfigSchema = z
     appConfig: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, "an UPPER_SNAKE key"), z.string()),
     /** Feature flags written to SSM under `/<env>/flags/<name>`. */
     featureFlags: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, "a kebab-case flag name"), z.boolean()),
+    /** Generated secrets (the database's master password is not one of them: RDS manages it). */
     secrets: z.array(secretSchema).min(1),
+    /**
+     * Policy gate (POLICY-PLAINTEXT-SECRET): a secret set through an argument that terraform persists in
+     * the plan file and the state (password, secret_string, master_password, an SSM SecureString's value)
+     * is an error finding naming the write-only alternative.
+     */
+    requireWriteOnlySecrets: z.boolean(),
     /** Days a deleted secret can be restored: 0 (deleted at once, for envs that are destroyed) or 7..30. */
     secretRecoveryDays: z.number().int().min(0).max(30),
     /** The env's private DNS zone, attached to its own VPC only. */

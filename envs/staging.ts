@@ -57,10 +57,10 @@ export const staging: EnvConfig = {
   appConfig: { LOG_LEVEL: "info", API_TIMEOUT: "10s", DB_POOL_SIZE: "20", CACHE_ENABLED: "true" },
   featureFlags: { "new-checkout": true, "beta-search": false },
   secrets: [
-    { name: "POSTGRES_PASSWORD", length: 32, rotationDays: null },
-    { name: "JWT_SECRET", length: 48, rotationDays: null },
-    { name: "API_KEY", length: 32, rotationDays: null },
+    { name: "JWT_SECRET", length: 48, rotationDays: null, version: 1 },
+    { name: "API_KEY", length: 32, rotationDays: null, version: 1 },
   ],
+  requireWriteOnlySecrets: true,
   secretRecoveryDays: 30,
   dnsZone: "staging.internal.example.com",
   ephemeralOf: null,

@@ -121,9 +121,9 @@ const RULES: readonly Rule[] = [
       `logs.coldStorageAfterDays must be less than logs.retentionDays (${c.logs.retentionDays}), but ${c.logs.coldStorageAfterDays} was provided`,
   },
   {
-    condition: (c) => c.secrets.some((s) => s.name === DATABASE_PASSWORD_SECRET),
+    condition: (c) => !c.secrets.some((s) => s.name === DATABASE_PASSWORD_SECRET),
     message: (c) =>
-      `secrets must include ${DATABASE_PASSWORD_SECRET} (the database's master password), but [${c.secrets.map((s) => s.name).join(", ")}] was provided`,
+      `secrets must not include ${DATABASE_PASSWORD_SECRET}: the database's master password is AWS-managed (RDS keeps it in its own secret, output db_secret_arn), but [${c.secrets.map((s) => s.name).join(", ")}] was provided`,
   },
   {
     condition: (c) => c.secretRecoveryDays === 0 || c.secretRecoveryDays >= 7,

@@ -2,7 +2,6 @@ import { Construct } from "constructs";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { subnetLayout } from "../envs/cidr";
 import type { EnvConfig } from "../envs/schema";
-import { DATABASE_PASSWORD_SECRET } from "../envs/validate";
 import { AppConfig } from "../constructs/app-config";
 import { AppService } from "../constructs/app-service";
 import { Budget } from "../constructs/budget";
@@ -56,9 +55,9 @@ export class EnvironmentStack extends TerraformStack {
       retentionDays: config.logs.retentionDays,
       coldStorageAfterDays: orUndefined(config.logs.coldStorageAfterDays),
     });
-    const secrets = new Secrets(this, "secrets", {
+    new Secrets(this, "secrets", {
       namePrefix: prefix,
-      secrets: config.secrets.map((s) => ({ name: s.name, length: s.length, rotationDays: orUndefined(s.rotationDays) })),
+      secrets: config.secrets.map((s) => ({ name: s.name, length: s.length, rotationDays: orUndefined(s.rotationDays), version: s.version })),
       recoveryWindowDays: config.secretRecoveryDays,
     });
 
@@ -98,7 +97,6 @@ export class EnvironmentStack extends TerraformStack {
       finalSnapshot: config.database.finalSnapshot,
       connectionLogging: config.database.connectionLogging,
       auditLogging: config.database.auditLogging,
-      masterPassword: secrets.valueOf(DATABASE_PASSWORD_SECRET),
     });
     const cache = new Cache(this, "cache", {
       namePrefix: prefix,
@@ -159,6 +157,8 @@ export class EnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "vpc_id", { value: network.vpcId });
     new TerraformOutput(this, "alb_dns_name", { value: app.albDnsName });
     new TerraformOutput(this, "db_endpoint", { value: db.address });
+    // The ARN of the RDS-managed secret holding the master password (the app reads the value from there).
+    new TerraformOutput(this, "db_secret_arn", { value: db.masterPasswordSecretArn });
     new TerraformOutput(this, "cache_endpoint", { value: cache.address });
   }
 }

@@ -33,7 +33,6 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Wafv2WebAcl } from "@cdktf/provider-aws/lib/wafv2-web-acl";
-import { Password } from "@cdktf/provider-random/lib/password";
 import { AppConfig } from "../../constructs/app-config";
 import { AppService, AppServiceProps } from "../../constructs/app-service";
 import { AutoscalingSchedule } from "@cdktf/provider-aws/lib/autoscaling-schedule";
@@ -146,7 +145,6 @@ describe("Database", () => {
     engineVersion: "16",
     instanceClass: "db.t3.small",
     allocatedStorageGb: 20,
-    masterPassword: "${random_password.x.result}",
   };
   const synth = (props: Partial<DatabaseProps> = {}) => Testing.synthScope((s) => new Database(s, "db", { ...base, ...props }));
   const parameters = (out: string) =>
@@ -173,8 +171,15 @@ describe("Database", () => {
       publicly_accessible: false,
       skip_final_snapshot: false,
       final_snapshot_identifier: "t1-db-final",
-      password: "${random_password.x.result}",
+      manage_master_user_password: true,
     });
+  });
+
+  it("lets RDS manage the master password: no password argument at all, only the managed secret's KMS key when given", () => {
+    const db = all(synth(), DbInstance.tfResourceType)[0];
+    expect([db.password, db.password_wo, db.password_wo_version, db.manage_master_user_password]).toEqual([undefined, undefined, undefined, true]);
+    expect(db.master_user_secret_kms_key_id).toBeUndefined();
+    expect(all(synth({ masterPasswordKmsKeyId: "alias/db" }), DbInstance.tfResourceType)[0].master_user_secret_kms_key_id).toBe("alias/db");
   });
 
   it("skips the final snapshot (and names none) when finalSnapshot is false", () => {
@@ -425,37 +430,51 @@ describe("AppConfig", () => {
 });
 
 describe("Secrets", () => {
-  const out = Testing.synthScope(
-    (s) =>
-      new Secrets(s, "secrets", {
-        namePrefix: "t1",
-        secrets: [
-          { name: "API_KEY", length: 40, rotationDays: 90 },
-          { name: "JWT_SECRET", length: 48 },
-        ],
-      }),
-  );
+  const synth = () =>
+    Testing.synthScope(
+      (s) =>
+        new Secrets(s, "secrets", {
+          namePrefix: "t1",
+          secrets: [
+            { name: "API_KEY", length: 40, rotationDays: 90, version: 3 },
+            { name: "JWT_SECRET", length: 48, version: 1 },
+          ],
+        }),
+    );
+  const out = synth();
+  const doc = JSON.parse(out) as { ephemeral?: { random_password?: Record<string, any> }; resource: Record<string, unknown> };
 
-  it("generates each value with its length and stores it at <prefix>/<NAME>", () => {
-    expect(out).toHaveResourceWithProperties(Password, { length: 40 });
-    expect(out).toHaveResourceWithProperties(Password, { length: 48 });
+  it("generates each value with its length in an ephemeral random_password, and stores it at <prefix>/<NAME>", () => {
+    const generated = Object.values(doc.ephemeral?.random_password ?? {});
+    expect(generated.map((p) => p.length).sort()).toEqual([40, 48]);
+    expect(generated.every((p) => p.special === true && p.min_upper === 1 && !/[/@" ]/.test(p.override_special))).toBe(true);
     expect(out).toHaveResourceWithProperties(SecretsmanagerSecret, { name: "t1/API_KEY", tags: { "rotation-days": "90" } });
     const jwt = all(out, SecretsmanagerSecret.tfResourceType).find((s) => s.name === "t1/JWT_SECRET")!;
     expect(jwt.tags).toBeUndefined();
   });
 
-  it("stores only references to the generated values", () => {
-    for (const v of all(out, SecretsmanagerSecretVersion.tfResourceType)) {
-      expect(v.secret_string).toMatch(/^\$\{random_password\.[A-Za-z0-9_-]+\.result\}$/);
+  it("writes values only through the write-only secret_string_wo, versioned by the spec's version; no random_password resource", () => {
+    const versions = all(out, SecretsmanagerSecretVersion.tfResourceType);
+    expect(versions.map((v) => v.secret_string_wo_version).sort()).toEqual([1, 3]);
+    for (const v of versions) {
+      expect(v.secret_string).toBeUndefined();
+      expect(v.secret_string_wo).toMatch(/^\$\{ephemeral\.random_password\.[A-Za-z0-9_-]+\.result\}$/);
+      expect(Object.keys(doc.ephemeral!.random_password!)).toContain(/ephemeral\.random_password\.([A-Za-z0-9_-]+)\.result/.exec(v.secret_string_wo)![1]);
     }
+    expect(doc.resource.random_password).toBeUndefined();
   });
 
-  it("refuses a duplicate name", () => {
+  it("refuses a duplicate name and a version that is not a positive integer", () => {
     expect(() =>
       Testing.synthScope(
-        (s) => new Secrets(s, "x", { namePrefix: "t1", secrets: [{ name: "A", length: 16 }, { name: "A", length: 16 }] }),
+        (s) => new Secrets(s, "x", { namePrefix: "t1", secrets: [{ name: "A", length: 16, version: 1 }, { name: "A", length: 16, version: 1 }] }),
       ),
     ).toThrow("secret names must be unique");
+    for (const version of [0, 1.5, -1]) {
+      expect(() => Testing.synthScope((s) => new Secrets(s, "x", { namePrefix: "t1", secrets: [{ name: "A", length: 16, version }] }))).toThrow(
+        `t1/A: version must be a positive integer, but ${version} was provided`,
+      );
+    }
   });
 });
 

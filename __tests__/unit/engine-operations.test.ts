@@ -133,6 +133,23 @@ describe("rollback: what a plan cannot revert", () => {
     expect(text).toContain("aws_s3_bucket.logs: created empty");
     expect(text).toContain("data written since the release stays in: aws_secretsmanager_secret.s");
   });
+  it("names secrets a rollback to a pre-write-only release takes out of write-only: their values cannot come back (issue 14)", () => {
+    const items = irreversible({
+      resource_changes: [
+        rc("aws_secretsmanager_secret_version.k", "aws_secretsmanager_secret_version", ["delete", "create"], { secret_string_wo_version: 1 }, { secret_string_wo_version: null }),
+        rc("aws_db_instance.db", "aws_db_instance", ["update"], { manage_master_user_password: true }, { manage_master_user_password: null }),
+        rc("aws_secretsmanager_secret_version.j", "aws_secretsmanager_secret_version", ["update"], { secret_string_wo_version: 1 }, { secret_string_wo_version: 2 }),
+      ],
+    });
+    expect(items.map((i) => [i.address, i.kind])).toEqual([
+      ["aws_secretsmanager_secret_version.k", "data-lost"],
+      ["aws_secretsmanager_secret_version.k", "secret-value"],
+      ["aws_db_instance.db", "secret-value"],
+      ["aws_db_instance.db", "data-kept"],
+      ["aws_secretsmanager_secret_version.j", "data-kept"],
+    ]);
+    expect(renderIrreversible(items)).toContain("aws_db_instance.db: its secret goes back to a persisted argument");
+  });
   it("says so when nothing stateful is touched", () => {
     expect(irreversible({ resource_changes: [rc("aws_vpc.main", "aws_vpc", ["update"])] })).toEqual([]);
     expect(renderIrreversible([])).toContain("nothing found");

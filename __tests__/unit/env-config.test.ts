@@ -70,11 +70,11 @@ describe("the shipped environments", () => {
     expect(prod.cache.replicas).toBeGreaterThanOrEqual(2);
     expect(prod.edge).not.toBeNull();
     expect([dev.alarms, staging.alarms?.severity, prod.alarms?.severity]).toEqual([null, "notify", "page"]);
-    expect(prod.secrets.map((s) => [s.name, s.rotationDays])).toEqual([
-      ["POSTGRES_PASSWORD", 30],
-      ["API_KEY", 90],
-      ["JWT_SECRET", 180],
+    expect(prod.secrets.map((s) => [s.name, s.rotationDays, s.version])).toEqual([
+      ["API_KEY", 90, 1],
+      ["JWT_SECRET", 180, 1],
     ]);
+    expect([dev, staging, prod].map((e) => e.requireWriteOnlySecrets)).toEqual([false, true, true]);
     expect(prod.appConfig).toEqual({
       LOG_LEVEL: "warn",
       API_TIMEOUT: "5s",
@@ -266,12 +266,21 @@ describe("rules relating values", () => {
     expect(problemsOf(c, "envs/dev")).toEqual(["envs/dev: network.adminCidrs must not contain a /0 range, but [0.0.0.0/0] was provided"]);
   });
 
-  it("rejects a config without the database's password secret", () => {
+  it("rejects a generated POSTGRES_PASSWORD: the database's master password is AWS-managed", () => {
     const c = copy("dev");
-    c.secrets = c.secrets.filter((s) => s.name !== "POSTGRES_PASSWORD");
+    c.secrets = [{ name: "POSTGRES_PASSWORD", length: 32, rotationDays: null, version: 1 }, ...c.secrets];
     expect(problemsOf(c, "envs/dev")).toEqual([
-      "envs/dev: secrets must include POSTGRES_PASSWORD (the database's master password), but [JWT_SECRET, API_KEY] was provided",
+      "envs/dev: secrets must not include POSTGRES_PASSWORD: the database's master password is AWS-managed (RDS keeps it in its own secret, output db_secret_arn), but [POSTGRES_PASSWORD, JWT_SECRET, API_KEY] was provided",
     ]);
+  });
+
+  it("rejects a secret without a positive integer version, and a config without the write-only gate switch", () => {
+    const c = copy("dev");
+    (c.secrets[0] as { version: unknown }).version = 0;
+    expect(problemsOf(c, "envs/dev").join("\n")).toContain("secrets.0.version");
+    const d = copy("dev") as Partial<typeof c>;
+    delete d.requireWriteOnlySecrets;
+    expect(problemsOf(d as typeof c, "envs/dev").join("\n")).toContain("requireWriteOnlySecrets");
   });
 
   it("rejects a single AZ: a load balancer and a database subnet group need two", () => {

@@ -121,19 +121,23 @@ describe("state", () => {
 });
 
 describe("secrets", () => {
-  it("appear in no synthesized file: every secret_string and password is a random_password reference", () => {
+  it("appear in no synthesized file: values are ephemeral and written only through write-only arguments; the database's is AWS-managed", () => {
     for (const { config, stack, json, bootstrapJson } of stacks.values()) {
+      const ephemeral = (stack as unknown as { ephemeral?: { random_password?: Record<string, unknown> } }).ephemeral?.random_password ?? {};
       for (const v of Object.values(stack.resource.aws_secretsmanager_secret_version)) {
-        expect(v.secret_string).toMatch(/^\$\{random_password\.[\w-]+\.result\}$/);
+        expect(v.secret_string).toBeUndefined();
+        expect(v.secret_string_wo).toMatch(/^\$\{ephemeral\.random_password\.[\w-]+\.result\}$/);
       }
       const db = Object.values(stack.resource.aws_db_instance)[0];
-      expect(db.password).toMatch(/^\$\{random_password\.[\w-]+\.result\}$/);
+      expect([db.password, db.password_wo, db.manage_master_user_password]).toEqual([undefined, undefined, true]);
       // No literal "result" attribute (a generated value written into config) anywhere.
       for (const text of [json, bootstrapJson]) {
         expect(text).not.toMatch(/"result"\s*:/);
-        expect(text).not.toMatch(/"(password|secret_string|master_password)"\s*:\s*"(?!\$\{)/);
+        expect(text).not.toMatch(/"(password|secret_string|master_password|password_wo|secret_string_wo)"\s*:\s*"(?!\$\{)/);
+        expect(text).not.toMatch(/"(password|secret_string|master_password)"\s*:/);
       }
-      expect(config.secrets.length).toBe(Object.keys(stack.resource.random_password).length);
+      expect(stack.resource.random_password).toBeUndefined();
+      expect(config.secrets.length).toBe(Object.keys(ephemeral).length);
     }
   });
 

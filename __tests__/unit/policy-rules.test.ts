@@ -320,14 +320,15 @@ describe("POLICY-PLAINTEXT-SECRET: no secret value in plain text", () => {
     expect(findings(plan, prod, {}, ID)).toEqual([expect.objectContaining({ attribute: "configuration: secret_string" })]);
   });
 
-  it("accepts an interpolation as terraform shows a JSON configuration: the template as constant_value beside its references", () => {
+  it("accepts an interpolation as terraform shows a JSON configuration: the template as constant_value beside its references (in an env without the write-only gate)", () => {
     // The shape of `terraform show -json` for cdktf's cdk.tf.json (seen on the real dev plan).
     const plan = loadPlan("prod-compliant");
     cfg(plan, "aws_secretsmanager_secret_version.jwt_secret").expressions.secret_string = {
       constant_value: "${random_password.jwt.result}",
       references: ["random_password.jwt.result", "random_password.jwt"],
     };
-    expect(findings(plan, prod, {}, ID)).toEqual([]);
+    expect(dev.requireWriteOnlySecrets).toBe(false);
+    expect(findings(plan, dev, {}, ID)).toEqual([]);
   });
 
   it("refuses a non-sensitive secret-looking value (lambda environment variable API_KEY)", () => {
@@ -348,10 +349,83 @@ describe("POLICY-PLAINTEXT-SECRET: no secret value in plain text", () => {
     expect(findings(plan, prod, {}, ID)).toEqual([expect.objectContaining({ address: "aws_ssm_parameter.db_password", attribute: "type", found: '"String"' })]);
   });
 
-  it("accepts generated, referenced and sensitive secrets, and metadata about secrets (ARNs, ids, lengths)", () => {
+  it("accepts generated, referenced and sensitive secrets, and metadata about secrets (ARNs, ids, lengths) (in an env without the write-only gate)", () => {
     const plan = loadPlan("prod-compliant");
     addResource(plan, "aws_ssm_parameter", "jwt", { name: "/prod/app/JWT_SECRET", type: "SecureString", tags_all: { environment: "prod" } }, { unknown: { value: true }, sensitive: { value: true } });
     Object.assign(rc(plan, "aws_db_instance.db").change.after, { master_user_secret_kms_key_id: "alias/prod", password_length: "32" });
+    expect(findings(plan, dev, {}, ID)).toEqual([]);
+    // The metadata alone passes the gate too; the SecureString's value is persisted, so the gate names it.
+    expect(findings(plan, prod, {}, ID).map((f) => [f.address, f.attribute])).toEqual([["aws_ssm_parameter.jwt", "value"]]);
+  });
+});
+
+describe("POLICY-PLAINTEXT-SECRET, the write-only gate (requireWriteOnlySecrets: staging and prod)", () => {
+  const ID = "POLICY-PLAINTEXT-SECRET";
+  const staging = envConfig("staging");
+
+  /** The pre-issue-14 shape: a random_password result referenced through the persisted argument. */
+  function persistedSecretString(plan: ReturnType<typeof loadPlan>): void {
+    const version = rc(plan, "aws_secretsmanager_secret_version.jwt_secret");
+    version.change.after = { secret_string_wo: null, secret_string_wo_version: null };
+    version.change.after_unknown = { secret_id: true, version_id: true, secret_string: true };
+    cfg(plan, "aws_secretsmanager_secret_version.jwt_secret").expressions = {
+      secret_id: { references: ["aws_secretsmanager_secret.jwt_secret.id", "aws_secretsmanager_secret.jwt_secret"] },
+      secret_string: { references: ["random_password.jwt_secret.result", "random_password.jwt_secret"] },
+    };
+  }
+
+  it("is asked for by staging's and prod's config, not by dev's", () => {
+    expect([dev.requireWriteOnlySecrets, staging.requireWriteOnlySecrets, prod.requireWriteOnlySecrets]).toEqual([false, true, true]);
+  });
+
+  it("refuses a secret_string set from a random_password reference in prod and staging, naming the resource and secret_string_wo", () => {
+    const plan = loadPlan("prod-compliant");
+    persistedSecretString(plan);
+    for (const env of [prod, staging]) {
+      const f = findings(plan, env, {}, ID);
+      expect(f).toEqual([
+        expect.objectContaining({ level: "error", address: "aws_secretsmanager_secret_version.jwt_secret", attribute: "secret_string", found: "a value known after apply, to be persisted" }),
+      ]);
+      expect(f[0].expected).toContain("secret_string_wo + secret_string_wo_version");
+    }
+    expect(findings(plan, dev, {}, ID)).toEqual([]);
+  });
+
+  it("refuses a database password set through password (even sensitive and known), naming password_wo and manage_master_user_password, without the value", () => {
+    const plan = loadPlan("prod-compliant");
+    const db = rc(plan, "aws_db_instance.db");
+    Object.assign(db.change.after, { manage_master_user_password: null, password: "Known-Sensitive-Value-123" });
+    db.change.after_sensitive = { password: true };
+    const f = findings(plan, prod, {}, ID);
+    expect(f).toEqual([expect.objectContaining({ address: "aws_db_instance.db", attribute: "password", found: "a value (sensitive, still persisted)" })]);
+    expect(f[0].expected).toMatch(/password_wo \+ password_wo_version.*manage_master_user_password/);
+    expect(JSON.stringify(f)).not.toContain("Known-Sensitive-Value-123");
+  });
+
+  it("refuses a reference that only the configuration shows (planned value absent) and an RDS cluster's master_password", () => {
+    const plan = loadPlan("prod-compliant");
+    addResource(plan, "aws_rds_cluster", "aurora", { cluster_identifier: "prod-aurora", storage_encrypted: true, tags_all: { environment: "prod" } }, {
+      expressions: { master_password: { references: ["random_password.db.result", "random_password.db"] } },
+      sensitive: { master_password: true },
+    });
+    const f = findings(plan, prod, {}, ID);
+    expect(f.map((x) => [x.address, x.attribute, x.found])).toEqual([["aws_rds_cluster.aurora", "master_password", "a reference, to be persisted"]]);
+    expect(f[0].expected).toContain("master_password_wo");
+  });
+
+  it("accepts the write-only and AWS-managed shapes (the compliant plan), and a migration that clears the persisted argument", () => {
+    expect(findings(loadPlan("prod-compliant"), prod, {}, ID)).toEqual([]);
+    const plan = loadPlan("prod-compliant");
+    const version = rc(plan, "aws_secretsmanager_secret_version.jwt_secret");
+    version.change.actions = ["update"];
+    version.change.before = { secret_string: "old-value-from-random-password", secret_string_wo_version: null };
+    version.change.before_sensitive = { secret_string: true };
     expect(findings(plan, prod, {}, ID)).toEqual([]);
+  });
+
+  it("leaves a literal secret_string to the literal check: one finding, not two", () => {
+    const plan = loadPlan("prod-compliant");
+    cfg(plan, "aws_secretsmanager_secret_version.jwt_secret").expressions.secret_string = { constant_value: "s3cr3t-value-in-code" };
+    expect(findings(plan, prod, {}, ID).map((x) => x.attribute)).toEqual(["configuration: secret_string"]);
   });
 });

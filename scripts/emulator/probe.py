@@ -3,7 +3,7 @@
     .local/venv/bin/python scripts/emulator/probe.py <endpoint> <scenario> [--account 111111111111]
 
 Scenarios: elasticache, budgets, and one per read-back patch: scaling-policy, cloudfront-cache-policy,
-db-parameters, sg-rule-description.
+db-parameters, sg-rule-description, managed-password.
 
 Each scenario assumes arn:aws:iam::<account>:role/terraform-deploy first, like the stacks do, so the
 calls land in that account. Uses the venv's boto3 (the Node SDK clients for ElastiCache, Budgets,
@@ -177,7 +177,23 @@ def sg_rule_description(s: boto3.session.Session, endpoint: str) -> dict:
     return {"referenced": before[ref], "cidr": before[cidr], "referencedAfterModify": after[ref]}
 
 
-SCENARIOS = ["elasticache", "budgets", "scaling-policy", "cloudfront-cache-policy", "db-parameters", "sg-rule-description"]
+def managed_password(s: boto3.session.Session, endpoint: str) -> dict:
+    """Two instances with AWS-managed master passwords: the user names and passwords in their secrets."""
+    rds = s.client("rds", endpoint_url=endpoint)
+    sm = s.client("secretsmanager", endpoint_url=endpoint)
+    out = []
+    for user in ("app", "owner"):
+        ident = "probe-" + uuid.uuid4().hex[:6]
+        db = rds.create_db_instance(DBInstanceIdentifier=ident, Engine="postgres", DBInstanceClass="db.t3.small",
+                                    AllocatedStorage=20, MasterUsername=user, ManageMasterUserPassword=True)["DBInstance"]
+        value = json.loads(sm.get_secret_value(SecretId=db["MasterUserSecret"]["SecretArn"])["SecretString"])
+        out.append(value)
+        rds.delete_db_instance(DBInstanceIdentifier=ident, SkipFinalSnapshot=True)
+    return {"usernames": [v["username"] for v in out], "passwordLengths": [len(v["password"]) for v in out],
+            "distinct": out[0]["password"] != out[1]["password"], "constant": any(v["password"] == "P@55w0rd!" for v in out)}
+
+
+SCENARIOS = ["elasticache", "budgets", "scaling-policy", "cloudfront-cache-policy", "db-parameters", "sg-rule-description", "managed-password"]
 
 
 def main() -> int:
@@ -192,7 +208,7 @@ def main() -> int:
     else:
         out = {"elasticache": elasticache, "scaling-policy": scaling_policy,
                "cloudfront-cache-policy": cloudfront_cache_policy, "db-parameters": db_parameters,
-               "sg-rule-description": sg_rule_description}[a.scenario](s, a.endpoint)
+               "sg-rule-description": sg_rule_description, "managed-password": managed_password}[a.scenario](s, a.endpoint)
     print(json.dumps(out))
     return 0
 

@@ -21,6 +21,7 @@ NAMES = [
     "cloudfront_cache_policy_behavior",
     "rds_parameter_source",
     "ec2_sg_rule_group_description",
+    "rds_managed_master_password",
 ]
 
 

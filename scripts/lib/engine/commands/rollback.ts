@@ -53,7 +53,7 @@ export interface Irreversible {
   readonly address: string;
   readonly type: string;
   /** data-lost, recreated-empty, new-identity, data-kept, version-downgrade */
-  readonly kind: "data-lost" | "recreated-empty" | "new-identity" | "data-kept" | "version-downgrade";
+  readonly kind: "data-lost" | "recreated-empty" | "new-identity" | "data-kept" | "version-downgrade" | "secret-value";
   readonly note: string;
 }
 
@@ -72,6 +72,12 @@ export function irreversible(plan: Plan): Irreversible[] {
       item("recreated-empty", "created empty: the data it held before the later change removed it is not restored (restore from a backup)");
     } else if (action === "replace" && replaceGivesNewIdentity(rc.type)) {
       item("new-identity", "replaced: it gets a new id/ARN; anything outside terraform that refers to the current one must be updated");
+    }
+    // Issue 14: write-only and AWS-managed secret values were never in a state, so no plan can restore them.
+    const wasWriteOnly = rc.change.before?.secret_string_wo_version != null || rc.change.before?.manage_master_user_password === true;
+    const staysWriteOnly = rc.change.after?.secret_string_wo_version != null || rc.change.after?.manage_master_user_password === true;
+    if (wasWriteOnly && !staysWriteOnly && action !== "delete") {
+      item("secret-value", "its secret goes back to a persisted argument: a new value is generated (the current one is in no state) and is stored in plan files and the state again; the value before the write-only release is gone");
     }
     if (stateful && (action === "update" || action === "no-op")) {
       const b = beforeOf(rc).engine_version;

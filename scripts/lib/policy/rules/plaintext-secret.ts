@@ -7,6 +7,10 @@
  *      password, auth_token ...), sensitive or not: it is in the repository, and in the plan file;
  *   3. an aws_ssm_parameter whose name ends in a secret-looking segment (/prod/app/DB_PASSWORD) and
  *      whose type is not SecureString.
+ *   4. the gate, in an env whose config sets `requireWriteOnlySecrets` (staging, prod): a secret set
+ *      through an argument terraform persists in the plan file and the state (aws_db_instance.password,
+ *      aws_secretsmanager_secret_version.secret_string ...), even as a sensitive reference: the finding
+ *      names the write-only alternative (`*_wo` + `*_wo_version`, values never persisted).
  * Findings never contain the value, only its length.
  */
 import { afterOf, configAddress, configResources, isObject, isSensitive, isUnknown, resultingResources } from "../plan";
@@ -44,6 +48,47 @@ export function looksSecret(key: string): boolean {
 
 const describeLiteral = (s: string) => `a literal string of ${s.length} characters`;
 
+/**
+ * Persisted secret arguments that have a write-only alternative in the AWS provider 5.100 (checked against
+ * `terraform providers schema -json`): resource type -> argument -> what to use instead.
+ */
+export const PERSISTED_SECRET_ARGUMENTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  aws_db_instance: { password: "password_wo + password_wo_version (write-only), or manage_master_user_password = true (AWS-managed)" },
+  aws_rds_cluster: { master_password: "master_password_wo + master_password_wo_version (write-only), or manage_master_user_password = true (AWS-managed)" },
+  aws_docdb_cluster: { master_password: "master_password_wo + master_password_wo_version (write-only)" },
+  aws_redshift_cluster: { master_password: "master_password_wo + master_password_wo_version (write-only), or manage_master_password = true (AWS-managed)" },
+  aws_secretsmanager_secret_version: {
+    secret_string: "secret_string_wo + secret_string_wo_version (write-only), fed by an ephemeral random_password",
+    secret_binary: "secret_string_wo + secret_string_wo_version (write-only; there is no write-only secret_binary)",
+  },
+  aws_ssm_parameter: { value: "value_wo + value_wo_version (write-only) for a SecureString" },
+};
+
+/** 4. The gate: a persisted secret argument that is set (a value, a value known after apply, or a reference). */
+function persistedSecrets(rc: ResourceChange, expressions: Record<string, unknown> | undefined, out: Violation[]): void {
+  const table = PERSISTED_SECRET_ARGUMENTS[rc.type];
+  if (!table) return;
+  const after = afterOf(rc);
+  for (const [arg, alternative] of Object.entries(table)) {
+    // An SSM parameter's value is a secret only as a SecureString (shape 3 covers secret-named plain ones).
+    if (rc.type === "aws_ssm_parameter" && after.type !== "SecureString") continue;
+    const v = after[arg];
+    const planned = v !== undefined && v !== null && v !== "";
+    const unknown = isUnknown(rc, [arg]);
+    const expr = expressions?.[arg];
+    // A literal in the configuration is shape 2's finding already; a reference is this rule's business.
+    const literal = isObject(expr) && "constant_value" in expr && !(Array.isArray(expr.references) && expr.references.length > 0);
+    const referenced = isObject(expr) && Array.isArray(expr.references) && expr.references.length > 0;
+    if (literal || !(planned || unknown || referenced)) continue;
+    out.push({
+      address: rc.address,
+      attribute: arg,
+      expected: `no secret in ${arg}, which terraform keeps in the plan file and the state: use ${alternative}`,
+      found: planned ? (isSensitive(rc, [arg]) ? "a value (sensitive, still persisted)" : "a value, persisted and not marked sensitive") : unknown ? "a value known after apply, to be persisted" : "a reference, to be persisted",
+    });
+  }
+}
+
 function check(ctx: PolicyContext): CheckResult {
   const config = configResources(ctx.plan);
   const violations: Violation[] = [];
@@ -74,6 +119,9 @@ function check(ctx: PolicyContext): CheckResult {
     // 2. Literals in the configuration.
     const expressions = config.get(configAddress(rc))?.expressions;
     if (expressions) visitConfig(rc, expressions, [], violations);
+
+    // 4. The gate: persisted secret arguments where the env requires write-only ones.
+    if (ctx.env.requireWriteOnlySecrets) persistedSecrets(rc, expressions, violations);
 
     // 3. Parameters named like a secret but stored in plain text.
     if (rc.type === "aws_ssm_parameter") {
@@ -134,12 +182,17 @@ function literalSecrets(rc: ResourceChange, v: unknown, path: (string | number)[
 export const plaintextSecret: PolicyRule = {
   id: "POLICY-PLAINTEXT-SECRET",
   level: "error",
-  info: "No secret value in plain text: secret-looking attributes are sensitive or generated, never literals in code, and secret-named SSM parameters are SecureString.",
+  info:
+    "No secret value in plain text: secret-looking attributes are sensitive or generated, never literals in code, secret-named SSM parameters are SecureString, " +
+    "and where the env requires write-only secrets (requireWriteOnlySecrets) no secret goes through an argument persisted in the plan or the state.",
   explanation:
     "A literal secret is in git history forever and in every plan file; a non-sensitive one is also printed in plan output, " +
-    "CI logs and the review summary. Secrets are generated (random_password) or stored (Secrets Manager) and only referenced.",
+    "CI logs and the review summary. Secrets are generated (random_password) or stored (Secrets Manager) and only referenced. " +
+    "Even a sensitive reference is written in clear into the saved plan file and the state: write-only arguments and ephemeral values are not.",
   fix:
     "Generate the value with random_password and store it in Secrets Manager (secret_string = a reference), mark variables sensitive, " +
-    "and keep secrets out of appConfig (plain SSM parameters): add them to the env's `secrets` list instead.",
+    "and keep secrets out of appConfig (plain SSM parameters): add them to the env's `secrets` list instead. " +
+    "Where the env requires write-only secrets: use the write-only argument the finding names (e.g. secret_string_wo + secret_string_wo_version " +
+    "fed by an ephemeral random_password, password_wo), or an AWS-managed password (manage_master_user_password).",
   check,
 };
