@@ -25,6 +25,7 @@
 // Exit 0: migrated and identical; 1: the stacks differ or a step failed (the message says which, and
 // with --in-place the checkout is unchanged); 2: bad arguments.
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -308,8 +309,11 @@ export function migrate(opts, log = (l) => process.stderr.write(`${l}\n`)) {
       for (const f of changed) cpSync(join(scratch, f), join(ROOT, f));
       rmSync(join(ROOT, ".gen"), { recursive: true, force: true });
       cpSync(join(scratch, ".gen"), join(ROOT, ".gen"), { recursive: true });
+      // setup.mjs's provider bindings step: these are the bindings of exactly these providers
+      writeFileSync(join(ROOT, ".gen", ".setup-providers"), JSON.stringify(switched.providers));
       sh("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: ROOT, env: node22Env, what: "npm ci (the checkout)" });
-      rmSync(join(ROOT, "node_modules", ".setup-lock-sha256"), { force: true }); // setup.mjs re-checks them
+      // setup.mjs's node modules step: installed from exactly this lock file
+      writeFileSync(join(ROOT, "node_modules", ".setup-lock-sha256"), createHash("sha256").update(readFileSync(join(ROOT, "package-lock.json"))).digest("hex"));
       return changed;
     });
   }

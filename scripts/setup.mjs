@@ -167,6 +167,28 @@ provider_installation {
   done("terraform CLI config", paths.cliConfig);
 }
 
+// After a migration to CDK Terrain (scripts/migrate-cdktn.mjs --in-place), cdktf.json lists the providers
+// and the code imports bindings generated into .gen/ (git-ignored): a fresh clone generates them once,
+// offline from the mirrors, with the cdktn CLI under Node >= 22.19. A cdktf checkout skips this step.
+function providerBindings() {
+  const cfgFile = join(ROOT, "cdktf.json");
+  const cfg = existsSync(cfgFile) ? JSON.parse(readFileSync(cfgFile, "utf8")) : {};
+  const providers = cfg.terraformProviders ?? [];
+  if (providers.length === 0) return skipped("provider bindings", "prebuilt provider packages (none listed in cdktf.json)");
+  const out = join(ROOT, cfg.codeMakerOutput ?? ".gen");
+  const stamp = join(out, ".setup-providers");
+  const want = JSON.stringify(providers);
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === want) return skipped("provider bindings", `${providers.join(", ")} in ${out}`);
+  const cli = join(ROOT, "node_modules", "cdktn-cli", "bin", "cdktn");
+  if (!existsSync(cli)) throw new SetupError(`cdktf.json lists providers (${providers.join(", ")}) but ${cli} is missing: expected cdktn-cli in devDependencies (scripts/migrate-cdktn.mjs adds it)`);
+  const bin = ensureNode("22", { log });
+  log(`  ..   provider bindings      cdktn get ${providers.join(", ")} (Node ${TOOLCHAIN.node.pinned["22"]}, about 1-3 min)`);
+  const r = run(join(bin, "node"), [cli, "get"], { env: { PATH: `${bin}:${process.env.PATH}`, TF_CLI_CONFIG_FILE: paths.cliConfig, CHECKPOINT_DISABLE: "1", CI: "1" } });
+  if (r.status !== 0) throw new SetupError(`cdktn get failed (exit ${r.status}): ${`${r.stdout}${r.stderr}`.trim().split("\n").slice(-5).join(" | ")}`);
+  writeFileSync(stamp, want);
+  done("provider bindings", `${providers.join(", ")} generated into ${out}`);
+}
+
 function moto() {
   const py = join(paths.venv, "bin", "python");
   const stamp = join(paths.venv, ".setup-moto");
@@ -359,7 +381,7 @@ function main() {
     return;
   }
   if (!onlyChanges) log(`setup (${ROOT})`);
-  const steps = [nodeModules, terraform, awsMirror, randomProvider, cliConfig, moto, actionlint, chromium, build];
+  const steps = [nodeModules, terraform, awsMirror, randomProvider, cliConfig, providerBindings, moto, actionlint, chromium, build];
   try {
     for (const step of steps) step();
   } catch (e) {
