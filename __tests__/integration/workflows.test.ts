@@ -284,3 +284,34 @@ describe("every action is pinned by commit SHA", () => {
     }
   });
 });
+
+describe("every supported Node major (scripts/toolchain.json node.supported, package.json engines)", () => {
+  it.each([["deliver.yml"], ["pull-request.yml"]])("%s runs the unit tests and synth on Node 20, 22 and 24 (a matrix)", (f) => {
+    const wf = load(f);
+    const job = wf.jobs.node;
+    expect(TOOLCHAIN.node.supported).toEqual(["20", "22", "24"]);
+    expect(job.strategy.matrix.node).toEqual(TOOLCHAIN.node.supported);
+    expect(job.strategy["fail-fast"]).toBe(false);
+    expect(job.needs).toBe("build");
+    expect(usesStep(job, "actions/setup-node").with["node-version"]).toBe("${{ matrix.node }}");
+    const r = runs(job);
+    for (const cmd of ["npm run setup", "npx jest --selectProjects unit", "npm run synth", "sha256sum cdktf.out/stacks/*/cdk.tf.json"]) expect(r).toContain(cmd);
+    expect(applies(job)).toBe(false);
+    expect(usesStep(job, "aws-actions/configure-aws-credentials")).toBeUndefined();
+  });
+
+  it("staging is applied only once every Node major passed", () => {
+    expect(deliver.jobs.staging.needs).toEqual(expect.arrayContaining(["node"]));
+  });
+
+  it("the node job of a pull request is skipped on closed and cancelled by a newer push", () => {
+    expect(pr.jobs.node.if).toBe("github.event.action != 'closed'");
+    expect(pr.jobs.node.concurrency).toEqual({ group: "pr-${{ github.event.pull_request.number }}-node-${{ matrix.node }}", "cancel-in-progress": true });
+  });
+
+  it("engines in package.json names the same majors", () => {
+    const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8"));
+    const majors = [...String(pkg.engines.node).matchAll(/\^(\d+)\./g)].map((m) => m[1]);
+    expect(majors).toEqual(TOOLCHAIN.node.supported);
+  });
+});

@@ -74,14 +74,16 @@ export function irreversible(plan: Plan): Irreversible[] {
       item("new-identity", "replaced: it gets a new id/ARN; anything outside terraform that refers to the current one must be updated");
     }
     // Issue 14: write-only and AWS-managed secret values were never in a state, so no plan can restore them.
-    const wasWriteOnly = rc.change.before?.secret_string_wo_version != null || rc.change.before?.manage_master_user_password === true;
-    const staysWriteOnly = rc.change.after?.secret_string_wo_version != null || rc.change.after?.manage_master_user_password === true;
+    const before = beforeOf(rc);
+    const after = afterOf(rc);
+    const wasWriteOnly = before.secret_string_wo_version != null || before.manage_master_user_password === true;
+    const staysWriteOnly = after.secret_string_wo_version != null || after.manage_master_user_password === true;
     if (wasWriteOnly && !staysWriteOnly && action !== "delete") {
       item("secret-value", "its secret goes back to a persisted argument: a new value is generated (the current one is in no state) and is stored in plan files and the state again; the value before the write-only release is gone");
     }
     if (stateful && (action === "update" || action === "no-op")) {
-      const b = beforeOf(rc).engine_version;
-      const a = afterOf(rc).engine_version;
+      const b = before.engine_version;
+      const a = after.engine_version;
       if (action === "update" && typeof a === "string" && typeof b === "string" && a !== b) {
         item("version-downgrade", `engine_version ${b} -> ${a}: a downgrade is usually refused by AWS; data written by the newer version stays`);
       } else {
