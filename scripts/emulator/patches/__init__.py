@@ -21,6 +21,10 @@ NAMES = [
     "cloudfront_cache_policy_behavior",
     "rds_parameter_source",
     "ec2_sg_rule_group_description",
+    # after s3_secure_transport: wraps the bucket-policy evaluation that patch installs
+    "s3_policy_request_context",
+    "s3_expected_bucket_owner",
+    "s3_conditional_put_atomic",
 ]
 
 
