@@ -11,10 +11,12 @@ import { TargetError, targetFromEnv } from "./stacks/target";
 try {
   const app = new App();
   const target = targetFromEnv();
-  for (const config of loadEnvironments()) {
+  const envs = loadEnvironments();
+  for (const config of envs) {
     new EnvironmentStack(app, config, target);
-    // An ephemeral env uses its base env's state backend: only long-lived envs bootstrap one.
-    if (config.ephemeralOf === null) new BootstrapStack(app, config, target);
+    // An ephemeral env uses its base env's state backend and store: only long-lived envs bootstrap one.
+    const promotedTo = envs.filter((e) => e.ephemeralOf === null && e.delivery.promotesFrom === config.name);
+    if (config.ephemeralOf === null) new BootstrapStack(app, config, target, promotedTo);
   }
   app.synth();
 } catch (error) {

@@ -1,12 +1,21 @@
-import { RELEASE } from "./release";
+import { RELEASE, REPOSITORY } from "./release";
 import type { EnvConfig } from "./schema";
 
 /** Development: minimal, single-instance, auto-applied, cheap to rebuild. */
 export const dev: EnvConfig = {
   name: "dev",
-  account: { id: "111111111111", deployRoleName: "terraform-deploy" },
+  account: {
+    id: "111111111111",
+    deployRoleName: "terraform-deploy",
+    bootstrapRoleName: "OrganizationAccountAccessRole",
+    planRoleName: "promote-plan",
+    gateReaderRoleName: "promote-gate-reader",
+    breakGlassRoleName: "break-glass",
+  },
   region: "us-east-1",
   stateBackend: { bucket: "tfstate-dev-111111111111", key: "env/dev/terraform.tfstate", lockTable: "tfstate-lock-dev" },
+  store: { bucket: "promote-store-dev-111111111111", kmsKeyAlias: "alias/promote-dev", retentionDays: 30, bundleGraceDays: 7 },
+  github: { repository: REPOSITORY, planSubjects: ["ref:refs/heads/main", "pull_request"] },
   network: {
     cidr: "10.10.0.0/16",
     subnetPrefixLength: 20,

@@ -1,12 +1,21 @@
-import { RELEASE } from "./release";
+import { RELEASE, REPOSITORY } from "./release";
 import type { EnvConfig } from "./schema";
 
 /** Production: highly available, approved by a second person, applies exactly the reviewed plan. */
 export const prod: EnvConfig = {
   name: "prod",
-  account: { id: "333333333333", deployRoleName: "terraform-deploy" },
+  account: {
+    id: "333333333333",
+    deployRoleName: "terraform-deploy",
+    bootstrapRoleName: "OrganizationAccountAccessRole",
+    planRoleName: "promote-plan",
+    gateReaderRoleName: "promote-gate-reader",
+    breakGlassRoleName: "break-glass",
+  },
   region: "us-east-1",
   stateBackend: { bucket: "tfstate-prod-333333333333", key: "env/prod/terraform.tfstate", lockTable: "tfstate-lock-prod" },
+  store: { bucket: "promote-store-prod-333333333333", kmsKeyAlias: "alias/promote-prod", retentionDays: 400, bundleGraceDays: 7 },
+  github: { repository: REPOSITORY, planSubjects: ["ref:refs/heads/main", "pull_request"] },
   network: {
     cidr: "10.30.0.0/16",
     subnetPrefixLength: 20,

@@ -26,12 +26,25 @@ const percent = z.number().min(0).max(100);
 // Account and state
 // ---------------------------------------------------------------------------------------------
 
+const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, "an IAM role name");
+
 const accountSchema = z
   .object({
     /** The AWS account this environment lives in; no two environments share one. */
     id: z.string().regex(/^\d{12}$/, "a 12-digit AWS account id"),
-    /** The role in that account that every terraform call of this env assumes. */
-    deployRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/, "an IAM role name"),
+    /** The role in that account that every terraform call of this env assumes (created by bootstrap when `github` is set). */
+    deployRoleName: roleName,
+    /**
+     * The role `promote bootstrap` assumes: one that exists in a fresh account before anything of this
+     * project does (AWS Organizations creates OrganizationAccountAccessRole in every member account).
+     */
+    bootstrapRoleName: roleName,
+    /** The plan role bootstrap creates: reads the env, takes the state lock, writes bundles, cannot apply. */
+    planRoleName: roleName,
+    /** The role bootstrap creates for the next env's planners: reads this env's applied records only. */
+    gateReaderRoleName: roleName,
+    /** The break-glass role the store's bucket policy admits besides the delivery roles (not created by bootstrap). */
+    breakGlassRoleName: roleName,
   })
   .strict();
 
@@ -43,6 +56,33 @@ const stateBackendSchema = z
     key: z.string().min(1),
     /** The DynamoDB table holding the env's state lock. */
     lockTable: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, "a DynamoDB table name"),
+  })
+  .strict();
+
+/** The env's promotion store: bundles, applied records, the audit log (see scripts/lib/store/). */
+const storeSchema = z
+  .object({
+    /** The store bucket, created by bootstrap in the env's own account (versioned, Object Lock). */
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
+    /** Alias of the env's own KMS key (bootstrap creates it), e.g. alias/promote-prod. */
+    kmsKeyAlias: z.string().regex(/^alias\/[A-Za-z0-9/_-]{1,250}$/, "a KMS alias such as alias/promote-prod"),
+    /** Days every store object (audit records above all) stays under Object Lock COMPLIANCE: the bucket's default retention. */
+    retentionDays: z.number().int().min(1).max(36500),
+    /** Days bundle objects stay in the store after their plan's TTL ran out (lifecycle expiry: ceil(planTtlHours / 24) + this). */
+    bundleGraceDays: z.number().int().min(0).max(365),
+  })
+  .strict();
+
+/** Where CI runs: the repository whose workflows get the env's roles through GitHub's OIDC provider. */
+const githubSchema = z
+  .object({
+    /** owner/name of the repository. */
+    repository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "a GitHub repository such as platform/envs-promotion"),
+    /**
+     * OIDC subjects (after `repo:<repository>:`) that may assume the plan role, e.g. `ref:refs/heads/main`
+     * or `pull_request`. The deploy role is trusted for `environment:<env>` only.
+     */
+    planSubjects: z.array(z.string().regex(/^(ref:refs\/heads\/[A-Za-z0-9._/-]+|pull_request|environment:[A-Za-z0-9._-]+)$/, "ref:refs/heads/<branch>, pull_request or environment:<name>")).min(1),
   })
   .strict();
 
@@ -263,6 +303,9 @@ export const envConfigSchema = z
     /** The single region all of this env's data lives in (data residency). */
     region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "an AWS region such as us-east-1"),
     stateBackend: stateBackendSchema,
+    store: storeSchema,
+    /** The GitHub repository whose workflows deliver this env (bootstrap creates the OIDC provider and roles); null: none. */
+    github: githubSchema.nullable(),
     network: networkSchema,
     app: appSchema,
     database: databaseSchema,

@@ -1,16 +1,25 @@
-import { RELEASE } from "./release";
+import { RELEASE, REPOSITORY } from "./release";
 import type { EnvConfig } from "./schema";
 
 /** Staging: production-like at smaller scale; gets only what dev applied. */
 export const staging: EnvConfig = {
   name: "staging",
-  account: { id: "222222222222", deployRoleName: "terraform-deploy" },
+  account: {
+    id: "222222222222",
+    deployRoleName: "terraform-deploy",
+    bootstrapRoleName: "OrganizationAccountAccessRole",
+    planRoleName: "promote-plan",
+    gateReaderRoleName: "promote-gate-reader",
+    breakGlassRoleName: "break-glass",
+  },
   region: "us-east-1",
   stateBackend: {
     bucket: "tfstate-staging-222222222222",
     key: "env/staging/terraform.tfstate",
     lockTable: "tfstate-lock-staging",
   },
+  store: { bucket: "promote-store-staging-222222222222", kmsKeyAlias: "alias/promote-staging", retentionDays: 90, bundleGraceDays: 7 },
+  github: { repository: REPOSITORY, planSubjects: ["ref:refs/heads/main", "pull_request"] },
   network: {
     cidr: "10.20.0.0/16",
     subnetPrefixLength: 20,

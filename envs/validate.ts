@@ -235,6 +235,9 @@ export function checkEnvironmentSet(configs: readonly EnvConfig[]): string[] {
       unique("account.id", c.account.id, c.name);
       unique("stateBackend.bucket", c.stateBackend.bucket, c.name);
       unique("stateBackend.lockTable", `${c.account.id}/${c.stateBackend.lockTable}`, c.name);
+      // One namespace: a store bucket that is another env's state bucket (or the reverse) is shared too.
+      unique("bucket (stateBackend.bucket, store.bucket)", c.stateBackend.bucket, c.name);
+      unique("bucket (stateBackend.bucket, store.bucket)", c.store.bucket, c.name);
     }
     unique("stateBackend (bucket/key)", `${c.stateBackend.bucket}/${c.stateBackend.key}`, c.name);
     unique("dnsZone", c.dnsZone, c.name);
@@ -244,6 +247,8 @@ export function checkEnvironmentSet(configs: readonly EnvConfig[]): string[] {
     const base = configs.find((x) => x.name === c.ephemeralOf);
     if (base === undefined || base.ephemeralOf !== null) {
       problems.push(`envs/${c.name}: ephemeralOf must name a long-lived environment, but "${c.ephemeralOf}" was provided`);
+    } else if (base.store.bucket !== c.store.bucket) {
+      problems.push(`envs/${c.name}: an ephemeral env must use its base's store (${base.store.bucket}), but ${c.store.bucket} was provided`);
     } else if (base.account.id !== c.account.id || base.stateBackend.bucket !== c.stateBackend.bucket || base.stateBackend.lockTable !== c.stateBackend.lockTable) {
       problems.push(
         `envs/${c.name}: an ephemeral env must use its base's account and state bucket (${base.account.id}, ${base.stateBackend.bucket}, ${base.stateBackend.lockTable}), but ${c.account.id}, ${c.stateBackend.bucket}, ${c.stateBackend.lockTable} was provided`,

@@ -11,9 +11,19 @@ import { REPOSITORY } from "../envs/release";
 import toolchain from "../scripts/toolchain.json";
 import type { DeployTarget } from "./target";
 
+/** The ARN of a role named `roleName` in `config`'s account. */
+export function roleArn(config: EnvConfig, roleName: string): string {
+  return `arn:aws:iam::${config.account.id}:role/${roleName}`;
+}
+
 /** The IAM role every terraform call of an env assumes. */
 export function deployRoleArn(config: EnvConfig): string {
-  return `arn:aws:iam::${config.account.id}:role/${config.account.deployRoleName}`;
+  return roleArn(config, config.account.deployRoleName);
+}
+
+/** The role the bootstrap stack assumes (one that exists in a fresh account: the deploy role is bootstrap's to create). */
+export function bootstrapRoleArn(config: EnvConfig): string {
+  return roleArn(config, config.account.bootstrapRoleName);
 }
 
 /** The tags every resource of an env carries (through the provider's default_tags). */
@@ -26,13 +36,13 @@ export function awsProvider(
   stack: TerraformStack,
   config: EnvConfig,
   target: DeployTarget,
-  options: { readonly id?: string; readonly alias?: string; readonly region?: string } = {},
+  options: { readonly id?: string; readonly alias?: string; readonly region?: string; readonly roleArn?: string } = {},
 ): AwsProvider {
   return new AwsProvider(stack, options.id ?? "aws", {
     alias: options.alias,
     region: options.region ?? config.region,
     allowedAccountIds: [config.account.id],
-    assumeRole: [{ roleArn: deployRoleArn(config), sessionName: `terraform-${config.name}` }],
+    assumeRole: [{ roleArn: options.roleArn ?? deployRoleArn(config), sessionName: `terraform-${config.name}` }],
     defaultTags: [{ tags: defaultTags(config) }],
     ...target.providerSettings,
   });
@@ -43,16 +53,21 @@ export function randomProvider(stack: TerraformStack): RandomProvider {
   return new RandomProvider(stack, "random");
 }
 
-/** The env's own S3 state backend, reached through the env's deploy role. */
-export function s3Backend(stack: TerraformStack, config: EnvConfig, target: DeployTarget): S3Backend {
+/** The env's own S3 state backend, reached through the env's deploy role (or `options.roleArn`, at `options.key`). */
+export function s3Backend(
+  stack: TerraformStack,
+  config: EnvConfig,
+  target: DeployTarget,
+  options: { readonly key?: string; readonly roleArn?: string } = {},
+): S3Backend {
   return new S3Backend(stack, {
     bucket: config.stateBackend.bucket,
-    key: config.stateBackend.key,
+    key: options.key ?? config.stateBackend.key,
     region: config.region,
     dynamodbTable: config.stateBackend.lockTable,
     encrypt: true,
     allowedAccountIds: [config.account.id],
-    assumeRole: { roleArn: deployRoleArn(config), sessionName: `terraform-${config.name}` },
+    assumeRole: { roleArn: options.roleArn ?? deployRoleArn(config), sessionName: `terraform-${config.name}` },
     ...target.backendSettings,
   });
 }

@@ -27,6 +27,7 @@ export const AWS_SERVICES = [
   "elasticache",
   "elbv2",
   "iam",
+  "kms",
   "logs",
   "rds",
   "route53",

@@ -369,8 +369,9 @@ describe("rules across environments", () => {
     const qa = {
       ...copy("staging"),
       name: "qa",
-      account: { id: "444444444444", deployRoleName: "terraform-deploy" },
+      account: { ...staging.account, id: "444444444444" },
       stateBackend: { bucket: "tfstate-qa-444444444444", key: "env/qa/terraform.tfstate", lockTable: "tfstate-lock-qa" },
+      store: { ...staging.store, bucket: "promote-store-qa-444444444444", kmsKeyAlias: "alias/promote-qa" },
       network: { ...staging.network, cidr: "10.40.0.0/16" },
       dnsZone: "qa.internal.example.com",
     };

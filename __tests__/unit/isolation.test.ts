@@ -74,14 +74,18 @@ describe("accounts", () => {
   it("lock every provider and backend to the env's own account, through a role in that account", () => {
     for (const { config, stack, bootstrap } of stacks.values()) {
       const roleArn = `arn:aws:iam::${config.account.id}:role/${config.account.deployRoleName}`;
-      for (const provider of [...stack.provider.aws, ...bootstrap.provider.aws]) {
+      // Bootstrap creates the deploy role, so it comes in through the role a fresh account already has.
+      const bootstrapRoleArn = `arn:aws:iam::${config.account.id}:role/${config.account.bootstrapRoleName}`;
+      for (const [provider, role] of [...stack.provider.aws.map((p) => [p, roleArn] as const), ...bootstrap.provider.aws.map((p) => [p, bootstrapRoleArn] as const)]) {
         expect(provider.allowed_account_ids).toEqual([config.account.id]);
-        expect(provider.assume_role).toEqual([expect.objectContaining({ role_arn: roleArn })]);
+        expect(provider.assume_role).toEqual([expect.objectContaining({ role_arn: role })]);
         expect(provider.region).toBe(config.region);
       }
-      const backend = stack.terraform.backend!.s3 as Record<string, any>;
-      expect(backend.assume_role.role_arn).toBe(roleArn);
-      expect(backend.allowed_account_ids).toEqual([config.account.id]);
+      for (const [b, role] of [[stack.terraform.backend!.s3, roleArn], [bootstrap.terraform.backend!.s3, bootstrapRoleArn]] as const) {
+        const backend = b as Record<string, any>;
+        expect(backend.assume_role.role_arn).toBe(role);
+        expect(backend.allowed_account_ids).toEqual([config.account.id]);
+      }
     }
   });
 
@@ -109,13 +113,25 @@ describe("state", () => {
     }
   });
 
-  it("is created by each env's bootstrap stack in its own account, with local state outside cdktf.out", () => {
+  it("is created by each env's bootstrap stack in its own account, whose own state lives in the bucket it creates", () => {
     for (const { config, bootstrap } of stacks.values()) {
-      expect(Object.values(bootstrap.resource.aws_s3_bucket).map((b: any) => b.bucket)).toEqual([config.stateBackend.bucket]);
+      expect(Object.values(bootstrap.resource.aws_s3_bucket).map((b: any) => b.bucket).sort()).toEqual([config.stateBackend.bucket, config.store.bucket].sort());
       expect(Object.values(bootstrap.resource.aws_dynamodb_table).map((t: any) => t.name)).toEqual([config.stateBackend.lockTable]);
-      const path = (bootstrap.terraform.backend!.local as { path: string }).path;
-      expect(path).toMatch(new RegExp(`/bootstrap-state/${config.name}\\.tfstate$`));
-      expect(path).not.toContain("cdktf.out");
+      expect(bootstrap.terraform.backend!.local).toBeUndefined();
+      expect(bootstrap.terraform.backend!.s3).toMatchObject({
+        bucket: config.stateBackend.bucket,
+        key: `bootstrap/${config.name}/terraform.tfstate`,
+        dynamodb_table: config.stateBackend.lockTable,
+        encrypt: true,
+      });
+    }
+  });
+
+  it("gives each bootstrap stack a first-run local state path outside cdktf.out", () => {
+    for (const config of envs) {
+      const stack = new BootstrapStack(Testing.app(), config, AWS_TARGET);
+      expect(stack.statePath).toMatch(new RegExp(`/bootstrap-state/${config.name}\\.tfstate$`));
+      expect(stack.statePath).not.toContain("cdktf.out");
     }
   });
 });

@@ -14,8 +14,9 @@ import { parse, resourcesOf, synthBootstrap, synthEnvironment } from "../helpers
 const qa: EnvConfig = {
   ...staging,
   name: "qa",
-  account: { id: "444444444444", deployRoleName: "terraform-deploy" },
+  account: { ...staging.account, id: "444444444444" },
   stateBackend: { bucket: "tfstate-qa-444444444444", key: "env/qa/terraform.tfstate", lockTable: "tfstate-lock-qa" },
+  store: { ...staging.store, bucket: "promote-store-qa-444444444444", kmsKeyAlias: "alias/promote-qa" },
   network: { ...staging.network, cidr: "10.40.0.0/16", azCount: 3, natGateways: 2 },
   app: { ...staging.app, targetGroups: [{ name: "blue", weight: 90 }, { name: "green", weight: 10 }] },
   cache: { ...staging.cache, replicas: 3, automaticFailover: true },

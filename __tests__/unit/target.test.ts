@@ -1,3 +1,5 @@
+import { Testing } from "cdktf";
+import { BootstrapStack } from "../../stacks/bootstrap-stack";
 /** The deploy target: the only place that knows about the emulator; only endpoints and credentials change. */
 import { join } from "node:path";
 import { AWS_SERVICES, REPO_ROOT, TargetError, targetFromEnv } from "../../stacks/target";
@@ -96,7 +98,9 @@ describe("TARGET=local: the emulator", () => {
     expect(targetFromEnv(LOCAL).bootstrapStatePath("dev")).toBe(join(REPO_ROOT, ".local", "emulator-state", "bootstrap-dev.tfstate"));
     const target = targetFromEnv({ ...LOCAL, LOCAL_STATE_DIR: "/tmp/emu-7" });
     expect(target.bootstrapStatePath("dev")).toBe("/tmp/emu-7/bootstrap-dev.tfstate");
-    expect(parse(synthBootstrap(dev, target)).terraform.backend!.local).toEqual({ path: "/tmp/emu-7/bootstrap-dev.tfstate" });
+    // The first run's local state (bootstrap then moves it into the state bucket, its backend).
+    expect(new BootstrapStack(Testing.app(), dev, target).statePath).toBe("/tmp/emu-7/bootstrap-dev.tfstate");
+    expect(parse(synthBootstrap(dev, target)).terraform.backend!.s3).toMatchObject({ bucket: dev.stateBackend.bucket, key: "bootstrap/dev/terraform.tfstate" });
   });
 
   it("normalizes the endpoint (a trailing slash is dropped)", () => {

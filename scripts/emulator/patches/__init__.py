@@ -22,6 +22,10 @@ NAMES = [
     "rds_parameter_source",
     "ec2_sg_rule_group_description",
     "rds_managed_master_password",
+    # after s3_secure_transport: wraps the bucket-policy evaluation that patch installs
+    "s3_policy_request_context",
+    "s3_expected_bucket_owner",
+    "s3_conditional_put_atomic",
 ]
 
 

@@ -64,10 +64,12 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
   aws_s3_bucket_public_access_block: attachment(),
   aws_s3_bucket_server_side_encryption_configuration: attachment(),
   aws_s3_bucket_versioning: attachment(),
+  aws_s3_bucket_object_lock_configuration: attachment(),
 
   // Secrets and keys
   aws_secretsmanager_secret: stateful("every version of the secret, including values rotated outside terraform", { priced: true }),
   aws_secretsmanager_secret_version: plain({ secret: "all" }),
+  aws_kms_alias: attachment(),
   aws_kms_key: stateful("the ability to decrypt what the key encrypted", { priced: true }),
   aws_ssm_parameter: plain({ secret: ["value"] }),
   aws_iam_access_key: plain({ secret: "all" }),
@@ -109,6 +111,7 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
 
   // Identity, monitoring, billing
   aws_iam_role: plain(),
+  aws_iam_openid_connect_provider: plain(),
   aws_iam_role_policy: attachment(),
   aws_cloudwatch_metric_alarm: plain({ priced: true }),
   aws_sns_topic: plain(),

@@ -1,15 +1,16 @@
 /**
- * `promote bootstrap <env>`: creates the env's own state bucket and lock table, in the env's own
- * account, from the `bootstrap-<env>` stack. That stack keeps its state locally (where the target
- * says: outside cdktf.out), so bootstrapping needs nothing to exist yet. Idempotent: a second run
- * finds nothing to change. Like every command it holds the env's lock and is audited (ok, refused, error).
+ * `promote bootstrap <env>`: creates the env's delivery baseline (state bucket and lock table, KMS key,
+ * promotion store, CI roles) in the env's own account, from the `bootstrap-<env>` stack. Its first run
+ * applies with local state (where the target says: outside cdktf.out) and then moves that state into
+ * the bucket it created (scripts/lib/store/bootstrap-state.ts). Idempotent: a second run finds nothing
+ * to change. Like every command it holds the env's lock and is audited (ok, refused, error).
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { targetFromEnv } from "../../../../stacks/target";
+import { applyBootstrapStack } from "../../store/bootstrap-state";
 import { audited, envConfig, withEnvLock, type EngineContext } from "../io/context";
 import { headCommit, whoAmI } from "../io/git";
 import { stackDir } from "../io/paths";
-import { SYNTH_FILE, synthesize } from "../io/synth";
+import { synthesize } from "../io/synth";
 import { failure, runTerraform } from "../io/terraform";
 
 export interface BootstrapResult {
@@ -35,30 +36,19 @@ export async function bootstrap(ctx: EngineContext, opts: { env: string; by?: st
       await synthesize(ctx.paths, stack, commit, ctx.vars, (t) => ctx.io.err(t));
       const cwd = stackDir(ctx.paths, stack);
       const log = (t: string) => ctx.io.err(t);
-      const run = async (args: string[]) => {
+      const terraform = async (args: string[]) => {
         ctx.io.err(`$ terraform ${args.join(" ")}   (${stack})\n`);
-        const r = await runTerraform(args, { cwd, vars: ctx.vars, echo: log });
+        const r = await runTerraform(args, { cwd, vars: ctx.vars, echo: args[0] === "state" ? undefined : log });
         if (r.code !== 0) throw failure(args[0], r);
         return r;
       };
-      await run(["init", "-input=false", "-no-color"]);
-      const applied = await run(["apply", "-input=false", "-no-color", "-auto-approve", "-lock=true"]);
-      const m = /(\d+) added, (\d+) changed, (\d+) destroyed/.exec(applied.stdout);
-      const changed = m ? Number(m[1]) + Number(m[2]) : 0;
-      const resources = countResources(cwd);
+      // The stack's backend is the state bucket it creates: the first run applies locally, then moves its state there.
+      const statePath = targetFromEnv(ctx.vars).bootstrapStatePath(cfg.name);
+      const { changed, resources, moved, stateUrl } = await applyBootstrapStack({ cwd, statePath, terraform, log });
       return {
         value: { resources, changed, seconds: (Date.now() - started) / 1000 },
-        detail: `${stack}: ${changed} created or changed, ${resources} managed`,
+        detail: `${stack}: ${changed} created or changed, ${resources} managed, state in ${stateUrl}${moved ? " (moved there by this run)" : ""}`,
       };
     }),
   );
-}
-
-/** Resources recorded in the bootstrap stack's local state (its path is in the synthesized backend). */
-function countResources(cwd: string): number {
-  const stack = JSON.parse(readFileSync(join(cwd, SYNTH_FILE), "utf8")) as { terraform?: { backend?: { local?: { path?: string } } } };
-  const statePath = stack.terraform?.backend?.local?.path;
-  if (!statePath || !existsSync(statePath)) return 0;
-  const state = JSON.parse(readFileSync(statePath, "utf8")) as { resources?: Array<{ mode: string }> };
-  return (state.resources ?? []).filter((r) => r.mode === "managed").length;
 }

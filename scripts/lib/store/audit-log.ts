@@ -1,0 +1,175 @@
+/**
+ * An env's audit log in its store: each record one create-only object `audit/<env>/<seq>.json` (seq
+ * zero-padded to 12 digits, so key order is seq order), hash-chained exactly like the local log
+ * (scripts/lib/engine/audit.ts: same record, same hash), under the bucket's Object Lock COMPLIANCE
+ * default retention, so no role can delete or rewrite a record version.
+ *
+ * Appending: read the head (the last key), write seq+1 with If-None-Match: *. Two writers racing for
+ * the same seq get one winner; the loser reads the new head and retries on it (bounded attempts).
+ *
+ * Verifying (from any machine): every key 1..n present with exactly one version and no delete marker
+ * (an overwrite leaves a second version, a delete a marker: both are reported), each record's hash
+ * matches its content and chains to the previous one.
+ */
+import { z } from "zod";
+import { GENESIS_HASH, recordHash, type AuditEntry, type AuditRecord } from "../engine/io/audit";
+import { SHA256_PATTERN } from "../engine/core/hash";
+import { StoreError, storeRefusal } from "./errors";
+import { KeyExists, StoreBucket } from "./s3";
+
+export const AUDIT_PREFIX = "audit/";
+const SEQ_DIGITS = 12;
+
+const recordSchema = z
+  .object({
+    seq: z.number().int().positive(),
+    at: z.string(),
+    env: z.string(),
+    command: z.string(),
+    result: z.enum(["ok", "refused", "error"]),
+    by: z.string(),
+    refusalId: z.string().optional(),
+    commit: z.string().optional(),
+    bundleId: z.string().optional(),
+    planSha256: z.string().optional(),
+    approver: z.string().optional(),
+    detail: z.string().optional(),
+    prevHash: z.string().regex(SHA256_PATTERN),
+    hash: z.string().regex(SHA256_PATTERN),
+  })
+  .strict();
+
+export type S3AuditVerdict =
+  | { readonly ok: true; readonly count: number; readonly lastHash: string }
+  | { readonly ok: false; readonly seq: number; readonly reason: string };
+
+export interface AppendOptions {
+  /** Attempts when other writers keep winning the next seq. @default 20 */
+  readonly attempts?: number;
+  readonly now?: () => Date;
+}
+
+const stripUndefined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+
+export class S3AuditLog {
+  readonly prefix: string;
+
+  constructor(
+    readonly bucket: StoreBucket,
+    readonly env: string,
+    /** The env's KMS key ARN (records are SSE-KMS like everything in the store). */
+    readonly kmsKeyArn: string,
+  ) {
+    this.prefix = `${AUDIT_PREFIX}${env}/`;
+  }
+
+  key(seq: number): string {
+    return `${this.prefix}${String(seq).padStart(SEQ_DIGITS, "0")}.json`;
+  }
+
+  private seqOf(key: string): number | null {
+    const m = new RegExp(`^${this.prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(\\d{${SEQ_DIGITS}})\\.json$`).exec(key);
+    return m ? Number(m[1]) : null;
+  }
+
+  private async read(seq: number, versionId?: string): Promise<AuditRecord | null> {
+    const got = await this.bucket.get(this.key(seq), versionId);
+    if (got === null) return null;
+    const parsed = recordSchema.safeParse(JSON.parse(got.body.toString("utf8")));
+    if (!parsed.success) throw brokenRefusal(this.env, seq, `not an audit record (${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message})`);
+    return parsed.data;
+  }
+
+  /** The last record (null for an empty log); refuses AUDIT-LOG-BROKEN when its hash does not match its content. */
+  async head(): Promise<AuditRecord | null> {
+    const keys = await this.bucket.listKeys(this.prefix);
+    const seqs = keys.map((k) => this.seqOf(k)).filter((s): s is number => s !== null);
+    if (seqs.length === 0) return null;
+    const last = Math.max(...seqs);
+    const rec = await this.read(last);
+    if (rec === null) throw new StoreError(`audit head ${this.key(last)} listed but not readable`);
+    const { hash, ...rest } = rec;
+    if (rec.seq !== last || recordHash(rest) !== hash) throw brokenRefusal(this.env, last, "the last record's hash or seq does not match its content or key");
+    return rec;
+  }
+
+  /** Appends a record as the next seq; retries on the new head when another writer took that seq. */
+  async append(entry: AuditEntry, opts: AppendOptions = {}): Promise<AuditRecord> {
+    if (entry.env !== this.env) throw new StoreError(`audit record of ${entry.env} appended to the log of ${this.env}`);
+    const attempts = opts.attempts ?? 20;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const head = await this.head();
+      const body: Omit<AuditRecord, "hash"> = {
+        seq: (head?.seq ?? 0) + 1,
+        at: (opts.now?.() ?? new Date()).toISOString(),
+        ...stripUndefined(entry),
+        prevHash: head?.hash ?? GENESIS_HASH,
+      };
+      const record: AuditRecord = { ...body, hash: recordHash(body) };
+      try {
+        await this.bucket.putCreateOnly(this.key(record.seq), `${JSON.stringify(record)}\n`, { kmsKeyArn: this.kmsKeyArn });
+        return record;
+      } catch (e) {
+        if (!(e instanceof KeyExists)) throw e;
+        // Another writer took this seq: back off a little (jitter), then build on the new head.
+        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 20 * attempt)));
+      }
+    }
+    throw new StoreError(`audit ${this.env}: could not append after ${attempts} attempts (other writers kept taking the next seq)`);
+  }
+
+  /** Verifies the whole log from the store (any machine with a role that reads it). */
+  async verify(): Promise<S3AuditVerdict> {
+    const versions = await this.bucket.listVersions(this.prefix);
+    const byKey = new Map<string, typeof versions>();
+    for (const v of versions) byKey.set(v.key, [...(byKey.get(v.key) ?? []), v]);
+    const seqs: number[] = [];
+    for (const key of byKey.keys()) {
+      const seq = this.seqOf(key);
+      if (seq === null) return { ok: false, seq: 0, reason: `${key} is not an audit record key` };
+      seqs.push(seq);
+    }
+    seqs.sort((a, b) => a - b);
+    let prev = GENESIS_HASH;
+    for (let i = 0; i < seqs.length; i++) {
+      const seq = seqs[i];
+      if (seq !== i + 1) return { ok: false, seq: i + 1, reason: `record ${i + 1} is missing (found ${seq} next)` };
+      const vs = byKey.get(this.key(seq)) ?? [];
+      if (vs.some((v) => v.deleteMarker)) return { ok: false, seq, reason: "the record was deleted (a delete marker hides it; the locked version is still there)" };
+      if (vs.length !== 1) return { ok: false, seq, reason: `the record has ${vs.length} versions (it was overwritten)` };
+      let rec: AuditRecord | null;
+      try {
+        rec = await this.read(seq, vs[0].versionId);
+      } catch (e) {
+        return { ok: false, seq, reason: (e as Error).message };
+      }
+      if (rec === null) return { ok: false, seq, reason: "the record is not readable" };
+      if (rec.seq !== seq) return { ok: false, seq, reason: `its key says seq ${seq}, its content ${rec.seq}` };
+      if (rec.env !== this.env) return { ok: false, seq, reason: `a record of ${rec.env} in the log of ${this.env}` };
+      if (rec.prevHash !== prev) return { ok: false, seq, reason: `prevHash ${rec.prevHash} is not the previous record's hash ${prev}` };
+      const { hash, ...rest } = rec;
+      const computed = recordHash(rest);
+      if (computed !== hash) return { ok: false, seq, reason: `hash ${hash} does not match the record's content (${computed}): it was edited` };
+      prev = hash;
+    }
+    return { ok: true, count: seqs.length, lastHash: prev };
+  }
+
+  /** Every record, in seq order (their latest versions; use verify to know they can be trusted). */
+  async records(): Promise<AuditRecord[]> {
+    const keys = await this.bucket.listKeys(this.prefix);
+    const out: AuditRecord[] = [];
+    for (const k of keys) {
+      const seq = this.seqOf(k);
+      if (seq === null) continue;
+      const r = await this.read(seq);
+      if (r !== null) out.push(r);
+    }
+    return out;
+  }
+}
+
+function brokenRefusal(env: string, seq: number, reason: string) {
+  return storeRefusal("AUDIT-LOG-BROKEN", env, `an intact audit log in the store of ${env}`, `record ${seq}: ${reason}`);
+}
+
