@@ -5,7 +5,7 @@
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { decideSignedApprovals, decideSigning, type ApprovalsConfig, type SignedApprovalFacts } from "../../scripts/lib/engine/core/approval-checks";
+import { approversDigest, decideSignedApprovals, decideSigning, type ApprovalsConfig, type SignedApprovalFacts } from "../../scripts/lib/engine/core/approval-checks";
 import { APPROVAL_RULES, approvalFixFor } from "../../scripts/lib/engine/core/approval-rules";
 import {
   APPROVAL_NAMESPACE,
@@ -52,8 +52,9 @@ const APPROVALS: ApprovalsConfig = {
 
 function facts(overrides: Partial<SignedApprovalFacts> & { approvalsConfig?: Partial<ApprovalsConfig>; fourEyes?: boolean } = {}): SignedApprovalFacts {
   const { approvalsConfig, fourEyes, ...rest } = overrides;
+  const approvals = { ...APPROVALS, ...approvalsConfig };
   return {
-    env: { name: "prod", accountId: "333333333333", fourEyes: fourEyes ?? true, approvals: { ...APPROVALS, ...approvalsConfig } },
+    env: { name: "prod", accountId: "333333333333", fourEyes: fourEyes ?? true, approvals },
     bundle: {
       env: "prod",
       account: "333333333333",
@@ -64,6 +65,7 @@ function facts(overrides: Partial<SignedApprovalFacts> & { approvalsConfig?: Par
       createdAt: "2030-01-01T11:00:00.000Z",
       expiresAt: "2030-01-02T11:00:00.000Z",
       plannedBy: ["carol"],
+      approversSha256: approversDigest(approvals),
     },
     commitAuthor: { name: "Carol Coder", email: "carol@example.com" },
     approvals: [],
@@ -205,6 +207,11 @@ describe("signed approvals at apply", () => {
     expect(decideSignedApprovals(facts({ approvalsConfig: { requireSigned: false, minApprovers: 0, approvers: [] }, fourEyes: false }))).toEqual({ ok: true, approvers: [], required: false });
   });
 
+  it("refuses the requirement switched off after the plan (requireSigned false in the working tree)", () => {
+    const planned = facts();
+    refused(decideSignedApprovals({ ...planned, env: { ...planned.env, fourEyes: false, approvals: { ...APPROVALS, requireSigned: false, minApprovers: 0 } } }), "APPROVERS-CHANGED");
+  });
+
   it("accepts a valid signature by a listed approver over this bundle", () => {
     expect(decideSignedApprovals(facts({ approvals: [signed(alice)] }))).toEqual({ ok: true, approvers: ["alice@example.com"], required: true });
   });
@@ -298,6 +305,19 @@ describe("signed approvals at apply", () => {
     expect(decideSignedApprovals(facts({ ...two, approvals: [signed(alice), signed(bob, { approver: "bob@example.com" })] }))).toEqual({ ok: true, approvers: ["alice@example.com", "bob@example.com"], required: true });
     expect(refused(decideSignedApprovals(facts({ ...two, approvals: [signed(alice)] })), "APPROVALS-TOO-FEW").found).toBe("1: alice@example.com");
     refused(decideSignedApprovals(facts({ ...two, approvals: [signed(alice), signed(alice, { signedAt: "2030-01-01T11:31:00.000Z" })] })), "APPROVALS-TOO-FEW");
+  });
+
+  it("refuses an approver list changed since the plan (an approver added in the working tree)", () => {
+    const planned = facts();
+    const withMallory = { ...APPROVALS, approvers: [...APPROVALS.approvers, { principal: "mallory@example.com", publicKey: mallory.line }] };
+    const r = refused(decideSignedApprovals({ ...planned, env: { ...planned.env, approvals: withMallory }, approvals: [signed(mallory, { approver: "mallory@example.com" })] }), "APPROVERS-CHANGED");
+    expect(r.found).toContain("mallory@example.com");
+    refused(decideSignedApprovals(facts({ bundle: { ...planned.bundle, approversSha256: null }, approvals: [signed(alice)] })), "APPROVERS-CHANGED");
+    // the digest ignores key comments and list order, not keys, names or counts
+    const reordered = { ...APPROVALS, approvers: [{ ...APPROVALS.approvers[1] }, { ...APPROVALS.approvers[0], publicKey: alice.line }] };
+    expect(approversDigest(reordered)).toBe(approversDigest(APPROVALS));
+    expect(approversDigest({ ...APPROVALS, minApprovers: 2 })).not.toBe(approversDigest(APPROVALS));
+    expect(approversDigest({ ...APPROVALS, approvers: [APPROVALS.approvers[0], { ...APPROVALS.approvers[1], name: "Bobby" }] })).not.toBe(approversDigest(APPROVALS));
   });
 
   it("refuses when one record is forged even though enough valid ones exist beside it", () => {

@@ -8,7 +8,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decideSignedApprovals, type SignedApprovalFacts } from "../../scripts/lib/engine/core/approval-checks";
+import { approversDigest, decideSignedApprovals, type SignedApprovalFacts } from "../../scripts/lib/engine/core/approval-checks";
 import { APPROVAL_NAMESPACE, formatSignedApproval, renderStatement } from "../../scripts/lib/engine/core/approval-statement";
 import { publicKeyLineOf, signSshSignature } from "../../scripts/lib/engine/core/ssh-signature";
 import {
@@ -48,9 +48,10 @@ const statementText = () =>
   });
 
 function facts(approvals: SignedApprovalFacts["approvals"]): SignedApprovalFacts {
+  const config = { requireSigned: true, minApprovers: 1, approvers: [{ principal: "alice@example.com", publicKey }] };
   return {
-    env: { name: "prod", accountId: "333333333333", fourEyes: true, approvals: { requireSigned: true, minApprovers: 1, approvers: [{ principal: "alice@example.com", publicKey }] } },
-    bundle: { env: "prod", account: "333333333333", id: "b-1", planSha256: "1".repeat(64), manifestSha256: "3".repeat(64), commit: "4".repeat(40), createdAt: "2030-01-01T11:00:00.000Z", expiresAt: "2030-01-02T11:00:00.000Z", plannedBy: ["carol"] },
+    env: { name: "prod", accountId: "333333333333", fourEyes: true, approvals: config },
+    bundle: { env: "prod", account: "333333333333", id: "b-1", planSha256: "1".repeat(64), manifestSha256: "3".repeat(64), commit: "4".repeat(40), createdAt: "2030-01-01T11:00:00.000Z", expiresAt: "2030-01-02T11:00:00.000Z", plannedBy: ["carol"], approversSha256: approversDigest(config) },
     commitAuthor: { name: "Carol", email: "carol@example.com" },
     approvals,
     now: NOW,

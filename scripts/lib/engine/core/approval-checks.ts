@@ -8,11 +8,12 @@
  * verify: one forged or copied record refuses the apply even when enough good ones exist beside it
  * (someone tried something; that is investigated, not outvoted).
  *
- * Order, for each record in the order given: APPROVAL-UNSIGNED / APPROVAL-INVALID (the record),
+ * Order: APPROVERS-CHANGED (the approver list is the one planned with), then for each record in the order given: APPROVAL-UNSIGNED / APPROVAL-INVALID (the record),
  * APPROVAL-SIGNATURE-INVALID (the armor), APPROVAL-INVALID (the statement), APPROVAL-IDENTITY-INVALID,
  * APPROVER-NOT-ALLOWED, APPROVAL-SIGNATURE-INVALID (the signature), APPROVAL-STATEMENT-MISMATCH,
  * APPROVAL-EXPIRED, FOUR-EYES; then APPROVALS-TOO-FEW over the distinct approvers.
  */
+import { createHash } from "node:crypto";
 import type { EnvConfig } from "../../../../envs/schema";
 import { approvalFixFor, type ApprovalCheckId } from "./approval-rules";
 import { APPROVAL_NAMESPACE, parseStatement, signedApprovalSchema, type ApprovalStatement } from "./approval-statement";
@@ -38,6 +39,11 @@ export interface ApprovalBundle {
   readonly expiresAt: string;
   /** Who planned: the manifest's createdBy, plus the planner's e-mail when the manifest records one. */
   readonly plannedBy: readonly string[];
+  /**
+   * approversDigest() of the env's approvals config when the bundle was planned (recorded in the
+   * manifest, so the signed manifest SHA-256 binds it); null when the manifest records none (refused).
+   */
+  readonly approversSha256: string | null;
 }
 
 export interface SignedApprovalFacts {
@@ -67,6 +73,30 @@ class Refused extends Error {
 const refuse = (id: ApprovalCheckId, expected: string, found: string): never => {
   throw new Refused(id, expected, found);
 };
+
+/**
+ * A digest of an approvals config: requirement, count, and each approver's principal, key (without its
+ * comment) and name, in principal order. Recorded at plan time, compared at apply: an approver list
+ * edited in the working tree after the plan (committed or not) does not match.
+ */
+export function approversDigest(approvals: ApprovalsConfig): string {
+  const approvers = [...approvals.approvers]
+    .sort((a, b) => (a.principal < b.principal ? -1 : a.principal > b.principal ? 1 : 0))
+    .map((a) => {
+      const k = parseSshPublicKey(a.publicKey);
+      return [a.principal, k.ok ? k.value.line : a.publicKey, a.name ?? null];
+    });
+  return createHash("sha256").update(JSON.stringify(["approvals-v1", approvals.requireSigned, approvals.minApprovers, approvers])).digest("hex");
+}
+
+/** The approver list applied against is the one the bundle was planned (and so approved) with. */
+function checkApproversUnchanged(facts: SignedApprovalFacts): void {
+  const now = approversDigest(facts.env.approvals);
+  if (facts.bundle.approversSha256 !== now) {
+    refuse("APPROVERS-CHANGED", `the approver list the bundle was planned with (approvers SHA-256 ${facts.bundle.approversSha256 ?? "(not recorded)"})`,
+      `the approver list now: SHA-256 ${now} (${facts.env.approvals.approvers.map((a) => a.principal).join(", ") || "none"}, ${facts.env.approvals.minApprovers} required)`);
+  }
+}
 
 /** The listed approver with this principal (principals in config are already normalized). */
 function approverFor(approvals: ApprovalsConfig, principal: string): Approver | undefined {
@@ -195,13 +225,17 @@ function checkOne(facts: SignedApprovalFacts, source: string, text: string): App
 }
 
 /**
- * May this bundle be applied as far as signed approvals go? Not required (dev): ok. Required: every
+ * May this bundle be applied as far as signed approvals go? The approvals config is the one planned
+ * with (every env); not required (dev): ok. Required: every
  * record verifies and at least minApprovers distinct listed approvers signed.
  */
 export function decideSignedApprovals(facts: SignedApprovalFacts): ApprovalDecision {
   const cfg = facts.env.approvals;
-  if (!cfg.requireSigned) return { ok: true, approvers: [], required: false };
   try {
+    // Checked for every env, before the requirement is read: flipping requireSigned to false in the
+    // working tree is itself a change of the approver config.
+    checkApproversUnchanged(facts);
+    if (!cfg.requireSigned) return { ok: true, approvers: [], required: false };
     const distinct = new Set<string>();
     for (const a of facts.approvals) distinct.add(checkOne(facts, a.source, a.text).principal);
     if (distinct.size < cfg.minApprovers) {
@@ -229,6 +263,7 @@ export function decideSigning(facts: SigningFacts): ApprovalDecision {
   const ctx: SignedApprovalFacts = { env: facts.env, bundle: facts.bundle, commitAuthor: facts.commitAuthor, approvals: [], now: facts.now };
   const source = "this approval";
   try {
+    checkApproversUnchanged(ctx);
     checkIdentities([facts.signer.principal], "the signer's principal");
     const approver = approverFor(facts.env.approvals, facts.signer.principal);
     const listed = facts.env.approvals.approvers.map((a) => a.principal).join(", ") || "(none)";

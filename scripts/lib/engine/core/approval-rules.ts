@@ -54,6 +54,12 @@ export const APPROVAL_RULES = defineRules([
     fix: "run `promote review <env> <bundle>` and approve this bundle's plan SHA-256 with `promote approve <env> <bundle> --sha256 <plan sha256>`",
   },
   {
+    id: "APPROVERS-CHANGED",
+    info: "The env's approver config (delivery.approvals) is not the one the bundle was planned with (its digest in the manifest): it was edited after the plan, committed or not.",
+    explanation: "The approver list that counts is the reviewed one of the bundle's commit; a list edited in the working tree would let its editor name themselves an approver.",
+    fix: "restore envs/<env>.ts (`git checkout -- envs/`), or commit the change through review and run `promote plan <env>` again",
+  },
+  {
     id: "APPROVAL-IDENTITY-INVALID",
     info: "A name four eyes compares (the signer's principal, the plan's author or the commit's author) is empty, too long, or holds invisible or control characters.",
     explanation: "Names that differ only invisibly would defeat four eyes; a name that cannot be compared is refused, not guessed.",
