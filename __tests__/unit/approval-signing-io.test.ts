@@ -8,13 +8,14 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { approversDigest, decideSignedApprovals, type SignedApprovalFacts } from "../../scripts/lib/engine/core/approval-checks";
+import { approversDigest, decideSignedApprovals, decideSigning, statementFor, type SignedApprovalFacts } from "../../scripts/lib/engine/core/approval-checks";
 import { APPROVAL_NAMESPACE, formatSignedApproval, renderStatement } from "../../scripts/lib/engine/core/approval-statement";
 import { publicKeyLineOf, signSshSignature } from "../../scripts/lib/engine/core/ssh-signature";
 import {
   DEMO_SIGNERS_VARIABLE,
   commitAuthor,
   effectiveApprovals,
+  makeThrowawayApprovers,
   readApprovalRecords,
   resolveSigningKey,
   signStatement,
@@ -141,6 +142,29 @@ describe("git's signing key and identity", () => {
 });
 
 describe("approval records and the demo's approvers", () => {
+  it("makes throwaway approvers whose signatures the demo's list accepts, end to end", () => {
+    const demoDir = join(dir, "demo");
+    execFileSync("mkdir", ["-p", demoDir]);
+    const made = makeThrowawayApprovers(demoDir, ["reviewer@demo.example", "second@demo.example"]);
+    const vars = { TARGET: "local", LOCAL_ENDPOINT: "http://127.0.0.1:4599", [DEMO_SIGNERS_VARIABLE]: made.allowedSigners };
+    const prodConfig = { requireSigned: true, minApprovers: 2, approvers: [{ principal: "platform-lead@example.com", publicKey }] };
+    const { approvals } = effectiveApprovals(prodConfig, vars);
+    expect(approvals.approvers.map((a) => a.principal)).toEqual(["reviewer@demo.example", "second@demo.example"]);
+    const base = facts([]);
+    const env = { ...base.env, approvals };
+    const bundle = { ...base.bundle, approversSha256: approversDigest(approvals) };
+    const records = ["reviewer@demo.example", "second@demo.example"].map((p) => {
+      const s = statementFor(bundle, p, NOW);
+      if (!s.ok) throw new Error(s.reason);
+      const key = resolveSigningKey({ key: made.keys[p], dir });
+      expect(decideSigning({ env, bundle, commitAuthor: base.commitAuthor, signer: { principal: p, publicKey: key.publicKey }, statement: s.value, now: NOW }).ok).toBe(true);
+      const text = renderStatement(s.value);
+      return { source: `${p}.approval.json`, text: formatSignedApproval(text, signStatement(text, key)) };
+    });
+    expect(decideSignedApprovals({ ...base, env, bundle, approvals: records })).toEqual({ ok: true, approvers: ["reviewer@demo.example", "second@demo.example"], required: true });
+    expect(decideSignedApprovals({ ...base, env, bundle, approvals: records.slice(0, 1) })).toMatchObject({ ok: false, id: "APPROVALS-TOO-FEW" });
+  });
+
   it("reads every approval record of a bundle folder, bounded in size", () => {
     const b = join(dir, "bundle");
     execFileSync("mkdir", ["-p", b]);

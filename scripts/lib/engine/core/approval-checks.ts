@@ -16,7 +16,7 @@
 import { createHash } from "node:crypto";
 import type { EnvConfig } from "../../../../envs/schema";
 import { approvalFixFor, type ApprovalCheckId } from "./approval-rules";
-import { APPROVAL_NAMESPACE, parseStatement, signedApprovalSchema, type ApprovalStatement } from "./approval-statement";
+import { APPROVAL_NAMESPACE, buildStatement, defaultNotAfter, parseStatement, signedApprovalSchema, type ApprovalStatement, type Built } from "./approval-statement";
 import { identityProblem, normalizeName, sharedIdentity } from "./identity";
 import { fingerprint, parseSshPublicKey, parseSshSignature, verifySshSignature } from "./ssh-signature";
 
@@ -246,6 +246,24 @@ export function decideSignedApprovals(facts: SignedApprovalFacts): ApprovalDecis
   } catch (e) {
     return asRefusal(e, facts);
   }
+}
+
+/**
+ * The statement `promote approve` prints and signs for this bundle: the bundle's identity, the signer's
+ * principal, now, and a not-after no later than the bundle's expiry (`validForHours` shortens it).
+ */
+export function statementFor(bundle: ApprovalBundle, principal: string, now: Date, validForHours?: number): Built<ApprovalStatement> {
+  return buildStatement({
+    env: bundle.env,
+    account: bundle.account,
+    bundleId: bundle.id,
+    planSha256: bundle.planSha256,
+    manifestSha256: bundle.manifestSha256,
+    commit: bundle.commit,
+    approver: normalizeName(principal),
+    signedAt: now.toISOString(),
+    notAfter: defaultNotAfter(bundle.expiresAt, now, validForHours),
+  });
 }
 
 /** What `promote approve` checks before it signs: the signer is listed with this key, four eyes, a sane validity. */

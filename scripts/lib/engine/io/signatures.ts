@@ -162,6 +162,25 @@ export function verifyWithSshKeygen(statementText: string, armored: string, prin
   }
 }
 
+/**
+ * Throwaway approvers for the demo: an ed25519 key per principal (no passphrase) made by ssh-keygen in
+ * `dir`, and `dir`/allowed_signers naming them (for PROMOTE_DEMO_ALLOWED_SIGNERS). Never touches ~/.ssh.
+ */
+export function makeThrowawayApprovers(dir: string, principals: readonly string[]): { allowedSigners: string; keys: Record<string, string> } {
+  const keys: Record<string, string> = {};
+  const signers: AllowedSigner[] = [];
+  for (const p of principals) {
+    const file = join(dir, `${p.replace(/[^a-z0-9]+/g, "_")}_ed25519`);
+    const r = run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `${p} (throwaway)`, "-f", file], { timeoutMs: VERIFY_TIMEOUT_MS });
+    if (r.status !== 0) throw new SigningError(`ssh-keygen -t ed25519 must make a key in ${dir}, but it exited ${r.status}`, r.stderr.trim());
+    keys[p] = file;
+    signers.push({ principal: p, publicKey: readFileSync(`${file}.pub`, "utf8").trim() });
+  }
+  const allowedSigners = join(dir, "allowed_signers");
+  writeFileSync(allowedSigners, formatAllowedSigners(signers, APPROVAL_NAMESPACE));
+  return { allowedSigners, keys };
+}
+
 /** The signer's principal: `--as`, else git's user.email; lower-cased and trimmed (the check compares it with the list). */
 export function signerPrincipal(opts: { as?: string; dir: string; vars?: NodeJS.ProcessEnv }): string {
   const raw = opts.as ?? gitConfig(opts.dir, "user.email", opts.vars ?? process.env);
