@@ -66,6 +66,14 @@ export const dev: EnvConfig = {
   secretRecoveryDays: 7,
   dnsZone: "dev.internal.example.com",
   ephemeralOf: null,
-  delivery: { promotesFrom: null, requireApproval: false, fourEyes: false, protectStateful: false, autoApply: true, planTtlHours: 24 },
+  delivery: {
+    promotesFrom: null,
+    requireApproval: false,
+    fourEyes: false,
+    protectStateful: false,
+    autoApply: true,
+    planTtlHours: 24,
+    approvals: { requireSigned: false, minApprovers: 0, approvers: [] },
+  },
   tags: { "cost-center": "platform", "data-classification": "synthetic" },
 };

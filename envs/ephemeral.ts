@@ -43,7 +43,15 @@ export function deriveEphemeral(base: EnvConfig, spec: EphemeralSpec): EnvConfig
     secretRecoveryDays: 0,
     edge: null,
     dnsZone: `${spec.name}.${base.dnsZone}`,
-    delivery: { promotesFrom: null, requireApproval: false, fourEyes: false, protectStateful: false, autoApply: true, planTtlHours: base.delivery.planTtlHours },
+    delivery: {
+      promotesFrom: null,
+      requireApproval: false,
+      fourEyes: false,
+      protectStateful: false,
+      autoApply: true,
+      planTtlHours: base.delivery.planTtlHours,
+      approvals: { requireSigned: false, minApprovers: 0, approvers: [] },
+    },
     tags: { ...base.tags, ephemeral: "true", "ephemeral-of": base.name },
   };
 }

@@ -76,6 +76,27 @@ export const prod: EnvConfig = {
   secretRecoveryDays: 30,
   dnsZone: "prod.internal.example.com",
   ephemeralOf: null,
-  delivery: { promotesFrom: "staging", requireApproval: true, fourEyes: true, protectStateful: true, autoApply: false, planTtlHours: 24 },
+  delivery: {
+    promotesFrom: "staging",
+    requireApproval: true,
+    fourEyes: true,
+    protectStateful: true,
+    autoApply: false,
+    planTtlHours: 24,
+    approvals: {
+      requireSigned: true,
+      minApprovers: 1,
+      // Who may approve prod, with the SSH key they sign with (git's allowed_signers form). Replace the
+      // placeholder with your team's keys in a reviewed commit; nobody holds its private key, so until
+      // then no prod plan can be approved. The demo names its own throwaway approvers instead (see
+      // PROMOTE_DEMO_ALLOWED_SIGNERS in scripts/lib/engine/io/signatures.ts, honoured on the emulator only).
+      approvers: [
+        {
+          principal: "platform-lead@example.com",
+          publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINK94FbB8o3xBBfm1XUcVf6w4XriGq8lv5v99pwHaBqL placeholder (private key discarded)",
+        },
+      ],
+    },
+  },
   tags: { "cost-center": "platform", "data-classification": "customer" },
 };

@@ -19,6 +19,11 @@ const envName = z.string().regex(ENV_NAME_PATTERN, "a lower-case name of 2..24 c
 const cidr = z.string().regex(IPV4_CIDR_PATTERN, "an IPv4 CIDR such as 10.10.0.0/16");
 const CRON_PATTERN = /^\S+ \S+ \S+ \S+ \S+$/;
 const positiveInt = z.number().int().positive();
+/** An approver's principal: a lower-case ASCII e-mail address, the form git's allowed_signers uses (no patterns). */
+export const PRINCIPAL_PATTERN =
+  /^[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+/** An SSH ed25519 public key line as allowed_signers and .pub files hold it (the key itself is checked in validate.ts). */
+const SSH_ED25519_LINE_PATTERN = /^ssh-ed25519 [A-Za-z0-9+/]+={0,2}( [^\r\n]*)?$/;
 const nonNegativeInt = z.number().int().nonnegative();
 const percent = z.number().min(0).max(100);
 
@@ -279,6 +284,33 @@ const secretSchema = z
 // Delivery: how plans of this env are promoted and applied
 // ---------------------------------------------------------------------------------------------
 
+const approverSchema = z
+  .object({
+    /** Who approves: an e-mail address, as in git's allowed_signers (and the approval statement's `approver`). */
+    principal: z.string().regex(PRINCIPAL_PATTERN, "a lower-case e-mail address such as alice@example.com"),
+    /** The approver's SSH ed25519 public key, as allowed_signers holds it: `ssh-ed25519 AAAA... [comment]`. */
+    publicKey: z.string().max(400).regex(SSH_ED25519_LINE_PATTERN, "an SSH ed25519 public key such as ssh-ed25519 AAAAC3Nza... alice@laptop"),
+    /** The approver's name as git shows it (optional): four eyes compares it with the plan's and the commit's author too. */
+    name: z.string().min(1).max(100).optional(),
+  })
+  .strict();
+
+/**
+ * Signed approvals (issue 13): an approval is an SSH signature over a statement naming the bundle's
+ * plan hash, verified at apply against the approvers listed here, in the bundle's commit (so changing
+ * the list is itself a reviewed change).
+ */
+const approvalsSchema = z
+  .object({
+    /** Apply needs signed approvals by listed approvers; false (dev): approvals work as without signatures. */
+    requireSigned: z.boolean(),
+    /** How many distinct listed approvers must sign (0 when requireSigned is false; at least 1 otherwise). */
+    minApprovers: z.number().int().min(0).max(10),
+    /** Who may approve this env, with the key they sign with. */
+    approvers: z.array(approverSchema).max(50),
+  })
+  .strict();
+
 const deliverySchema = z
   .object({
     /** The env whose successful apply of a commit is required before this env may plan it. */
@@ -293,6 +325,8 @@ const deliverySchema = z
     protectStateful: z.boolean(),
     /** Hours a saved plan stays applicable. */
     planTtlHours: z.number().positive().max(24 * 14),
+    /** Signed approvals: required or not, how many, by whom. */
+    approvals: approvalsSchema,
   })
   .strict();
 
@@ -359,3 +393,5 @@ export type AppConfig = EnvConfig["app"];
 export type DatabaseConfig = EnvConfig["database"];
 export type CacheConfig = EnvConfig["cache"];
 export type DeliveryConfig = EnvConfig["delivery"];
+export type ApprovalsConfig = DeliveryConfig["approvals"];
+export type ApproverConfig = ApprovalsConfig["approvers"][number];

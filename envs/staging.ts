@@ -73,6 +73,14 @@ export const staging: EnvConfig = {
   secretRecoveryDays: 30,
   dnsZone: "staging.internal.example.com",
   ephemeralOf: null,
-  delivery: { promotesFrom: "dev", requireApproval: false, fourEyes: false, protectStateful: true, autoApply: false, planTtlHours: 24 },
+  delivery: {
+    promotesFrom: "dev",
+    requireApproval: false,
+    fourEyes: false,
+    protectStateful: true,
+    autoApply: false,
+    planTtlHours: 24,
+    approvals: { requireSigned: false, minApprovers: 0, approvers: [] },
+  },
   tags: { "cost-center": "platform", "data-classification": "anonymized" },
 };

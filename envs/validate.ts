@@ -8,6 +8,7 @@
 import { ZodIssue } from "zod";
 import { overlaps, parseCidr, subnetCapacity, Cidr } from "./cidr";
 import { EnvConfig, envConfigSchema } from "./schema";
+import { fingerprint, parseSshPublicKey } from "../scripts/lib/engine/core/ssh-signature";
 
 /** Thrown with every problem found, one per line. */
 export class ConfigError extends Error {
@@ -42,6 +43,27 @@ function isTimeZone(zone: string): boolean {
 }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** The first value that occurs twice, or undefined. */
+function firstDuplicate(xs: readonly string[]): string | undefined {
+  return xs.find((x, i) => xs.indexOf(x) !== i);
+}
+
+/** The approvers' keys as fingerprints (the same key written with another comment is the same key). */
+function approverKeys(c: EnvConfig): string[] {
+  return c.delivery.approvals.approvers.map((a) => {
+    const k = parseSshPublicKey(a.publicKey);
+    return k.ok ? fingerprint(k.value) : a.publicKey;
+  });
+}
+
+/** Per approver key: null when it is a readable ssh-ed25519 key, else why not. */
+function badApproverKeys(c: EnvConfig): string[] {
+  return c.delivery.approvals.approvers.flatMap((a, i) => {
+    const k = parseSshPublicKey(a.publicKey);
+    return k.ok ? [] : [`delivery.approvals.approvers[${i}].publicKey (${a.principal}) must be an SSH ed25519 public key, but ${k.reason} was provided`];
+  });
+}
 
 /** Rules within one environment, run in order; every failing one is reported. */
 const RULES: readonly Rule[] = [
@@ -140,6 +162,51 @@ const RULES: readonly Rule[] = [
   {
     condition: (c) => !c.delivery.fourEyes || c.delivery.requireApproval,
     message: () => `delivery.fourEyes needs delivery.requireApproval to be true, but false was provided`,
+  },
+  {
+    condition: (c) => !c.delivery.approvals.requireSigned || c.delivery.requireApproval,
+    message: () => `delivery.approvals.requireSigned needs delivery.requireApproval to be true, but false was provided`,
+  },
+  {
+    // Four eyes between two self-declared names is no control: it needs the approver to be proven by a key.
+    condition: (c) => !c.delivery.fourEyes || c.delivery.approvals.requireSigned,
+    message: () => `delivery.fourEyes needs delivery.approvals.requireSigned to be true (four eyes between typed names proves nothing), but false was provided`,
+  },
+  {
+    condition: (c) => (c.delivery.approvals.requireSigned ? c.delivery.approvals.minApprovers >= 1 : c.delivery.approvals.minApprovers === 0),
+    message: (c) =>
+      c.delivery.approvals.requireSigned
+        ? `delivery.approvals.minApprovers must be >= 1 when requireSigned is true, but ${c.delivery.approvals.minApprovers} was provided`
+        : `delivery.approvals.minApprovers must be 0 when requireSigned is false (no approval is counted), but ${c.delivery.approvals.minApprovers} was provided`,
+  },
+  {
+    condition: (c) => c.delivery.approvals.minApprovers <= c.delivery.approvals.approvers.length,
+    message: (c) =>
+      `delivery.approvals.minApprovers must be <= the number of approvers listed (${c.delivery.approvals.approvers.length}: ${c.delivery.approvals.approvers.map((a) => a.principal).join(", ") || "none"}), but ${c.delivery.approvals.minApprovers} was provided`,
+  },
+  {
+    condition: (c) => firstDuplicate(c.delivery.approvals.approvers.map((a) => a.principal)) === undefined,
+    message: (c) => `delivery.approvals.approvers principals must be unique, but ${JSON.stringify(firstDuplicate(c.delivery.approvals.approvers.map((a) => a.principal)))} is listed twice`,
+  },
+  {
+    condition: (c) => badApproverKeys(c).length === 0,
+    message: (c) => badApproverKeys(c).join("; "),
+  },
+  {
+    // One key for two principals would let one person count as two approvers.
+    condition: (c) => firstDuplicate(approverKeys(c)) === undefined,
+    message: (c) => {
+      const dup = firstDuplicate(approverKeys(c));
+      const who = c.delivery.approvals.approvers.filter((_, i) => approverKeys(c)[i] === dup).map((a) => a.principal);
+      return `delivery.approvals.approvers keys must be unique (one key is one person), but key ${dup} is listed for ${who.join(" and ")}`;
+    },
+  },
+  {
+    condition: (c) => c.delivery.approvals.approvers.every((a) => a.name === undefined || (a.name.trim() !== "" && !/[\p{Cc}\p{Cf}]/u.test(a.name))),
+    message: (c) => {
+      const a = c.delivery.approvals.approvers.find((x) => x.name !== undefined && (x.name.trim() === "" || /[\p{Cc}\p{Cf}]/u.test(x.name)));
+      return `delivery.approvals.approvers name of ${a?.principal} must be a visible name (no control or invisible characters), but ${JSON.stringify(a?.name)} was provided`;
+    },
   },
 ];
 

@@ -322,6 +322,7 @@ describe("rules relating values", () => {
     c.delivery.requireApproval = false;
     expect(problemsOf(c, "envs/prod")).toEqual([
       "envs/prod: delivery.fourEyes needs delivery.requireApproval to be true, but false was provided",
+      "envs/prod: delivery.approvals.requireSigned needs delivery.requireApproval to be true, but false was provided",
     ]);
   });
 });
