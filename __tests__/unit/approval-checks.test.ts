@@ -20,7 +20,7 @@ import {
 import { identityKeys, identityProblem, sharedIdentity } from "../../scripts/lib/engine/core/identity";
 import { parseAllowedSigners, formatAllowedSigners } from "../../scripts/lib/engine/core/allowed-signers";
 import { fingerprint, parseSshPublicKey, parseSshSignature, publicKeyLineOf, signSshSignature, verifySshSignature } from "../../scripts/lib/engine/core/ssh-signature";
-import { RULE_IDS } from "../../scripts/lib/engine/rules";
+import { RULE_IDS } from "../../scripts/lib/engine/core/rules";
 
 interface TestKey {
   readonly privateKey: KeyObject;
