@@ -3,6 +3,7 @@
  * of a context and returns pass, not-applicable or fail (expected / found). The decisions in
  * decisions.ts run fixed lists of them in order; a check that throws is a refusal (fail closed).
  */
+import { sameIdentity } from "./core/identity";
 import { sha256 } from "./hash";
 import type { ApplyFacts, ApproveFacts, BundleFacts, EnvFacts, LedgerEntry, PlanFacts, ReviewFacts } from "./facts";
 import { fixFor, ruleFor, type RuleId } from "./rules";
@@ -37,7 +38,8 @@ function defineCheck<C>(id: RuleId, check: (ctx: C) => CheckResult): Check<C> {
   return { id, info: rule.info, explanation: rule.explanation, check };
 }
 
-const sameName = (a: string, b: string): boolean => a.trim().toLowerCase() === b.trim().toLowerCase();
+/** Names are compared as a reader sees them (core/identity.ts: case, width, spacing, e-mail form, look-alikes). */
+const sameName = (a: string, b: string): boolean => sameIdentity(a, b);
 const short = (hash: string | null): string => (hash === null ? "(none)" : hash);
 
 /** The approval, parsed; null when the bundle has none; throws when it is malformed. */
@@ -182,6 +184,31 @@ export const lockFileMatches = defineCheck<BundleContext<ApplyFacts>>("LOCK-FILE
     ? PASS
     : fail(`.terraform.lock.hcl SHA-256 ${short(manifest.lockFile.sha256)}`, short(facts.checkout.lockFileSha256)),
 );
+
+/**
+ * The terraform that applies is the one that planned: the same version, and the same provider versions
+ * in the working directory. terraform itself refuses only some mismatches (terraform#36775).
+ */
+export const terraformVersionMatches = defineCheck<BundleContext<ApplyFacts>>("TERRAFORM-VERSION-MISMATCH", ({ facts, manifest }) => {
+  const now = facts.terraformNow;
+  if (now === undefined) return NOT_APPLICABLE;
+  const want = manifest.terraform;
+  if (now.version !== want.version) {
+    return fail(`terraform ${want.version} (the plan's, ${want.binary})`, `terraform ${now.version} (the binary that would apply)`,
+      `run with terraform ${want.version} (TERRAFORM_BINARY_NAME), or run \`promote plan ${facts.env.name}\` again with terraform ${now.version}`);
+  }
+  const names = [...new Set([...Object.keys(want.providers), ...Object.keys(now.providers)])].sort();
+  const differ = names.filter((n) => want.providers[n] !== now.providers[n]);
+  return differ.length === 0
+    ? PASS
+    : fail(`providers ${differ.map((n) => `${n} ${want.providers[n] ?? "(none)"}`).join(", ")} (the plan's)`, `${differ.map((n) => `${n} ${now.providers[n] ?? "(none)"}`).join(", ")} (the working directory's)`);
+});
+
+/** A gated env applies only bundles of committed code (a dirty bundle never enters the ledger). */
+export const bundleClean = defineCheck<BundleContext<ApplyFacts>>("BUNDLE-DIRTY", ({ facts, manifest }) => {
+  if (facts.env.delivery.promotesFrom === null) return NOT_APPLICABLE;
+  return manifest.git.dirty ? fail(`a bundle of committed code (commit ${manifest.git.commit}, clean)`, "a bundle planned from uncommitted changes (git.dirty: true)") : PASS;
+});
 
 // ---------------------------------------------------------------------------------------------
 // Approval
