@@ -15,6 +15,7 @@
  *   error (TERRAFORM-TIMEOUT, TERRAFORM-INTERRUPTED) so the caller's cleanup and audit still run.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { EngineError } from "./errors";
 import type { StateIdentity } from "./facts";
 import { terraformBinary, terraformEnv } from "../toolchain";
@@ -34,6 +35,20 @@ export interface TfOptions {
   readonly timeoutSeconds?: number;
   /** Ends the run (as an interrupt) when aborted: a caller's cleanup of runs it no longer waits for. */
   readonly signal?: AbortSignal;
+  /**
+   * The guard writes terraform's outcome here (JSON: code, signal, interrupted, at) when terraform ends,
+   * also after the engine died: `promote complete` reads it to learn how an orphaned apply ended.
+   */
+  readonly exitFile?: string;
+}
+
+/** What the guard wrote when terraform ended. */
+export interface TfExitRecord {
+  readonly code: number | null;
+  readonly signal: string | null;
+  /** The guard interrupted terraform (the engine died, timed out or was interrupted). */
+  readonly interrupted: boolean;
+  readonly at: string;
 }
 
 /** Default bounds per subcommand, seconds: far above a slow real run (an RDS or CloudFront apply). */
@@ -75,7 +90,8 @@ export function timeoutSeconds(subcommand: string, vars: NodeJS.ProcessEnv): num
  */
 const GUARD = String.raw`
 const { spawn } = require("node:child_process");
-const [enginePid, grace, bin, ...args] = process.argv.slice(1);
+const { writeFileSync, renameSync } = require("node:fs");
+const [enginePid, grace, exitFile, bin, ...args] = process.argv.slice(1);
 for (const s of [process.stdout, process.stderr]) s.on("error", () => {});
 const parent = process.ppid;
 const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -95,7 +111,16 @@ process.on("SIGINT", () => stop("interrupted"));
 process.on("SIGHUP", () => stop("hang-up"));
 const alive = () => { try { process.kill(Number(enginePid), 0); return process.ppid === parent; } catch (e) { return e.code === "EPERM"; } };
 const watch = setInterval(() => { if (!alive()) stop("the engine (pid " + enginePid + ") is gone"); }, 200);
-child.on("close", (code, signal) => { clearInterval(watch); process.exitCode = code === null ? (signal === "SIGINT" ? 130 : 137) : code; });
+child.on("close", (code, signal) => {
+  clearInterval(watch);
+  if (exitFile) {
+    try {
+      writeFileSync(exitFile + ".tmp", JSON.stringify({ code, signal, interrupted: stopping, at: new Date().toISOString() }));
+      renameSync(exitFile + ".tmp", exitFile);
+    } catch {}
+  }
+  process.exitCode = code === null ? (signal === "SIGINT" ? 130 : 137) : code;
+});
 `;
 
 /** Guards of running terraform processes, so an interrupt of the engine ends them. */
@@ -114,7 +139,7 @@ export function runTerraform(args: readonly string[], options: TfOptions): Promi
   const limit = options.timeoutSeconds ?? timeoutSeconds(subcommand, vars);
   const grace = secondsFrom(vars, "PROMOTE_TIMEOUT_GRACE", DEFAULT_GRACE_SECONDS);
   return new Promise((resolvePromise, reject) => {
-    const child: ChildProcess = spawn(process.execPath, ["-e", GUARD, "--", String(process.pid), String(grace), binary, ...args], {
+    const child: ChildProcess = spawn(process.execPath, ["-e", GUARD, "--", String(process.pid), String(grace), options.exitFile ?? "", binary, ...args], {
       cwd: options.cwd,
       env: terraformEnv({}, vars),
       stdio: ["ignore", "pipe", "pipe"],
@@ -181,6 +206,16 @@ export function runTerraform(args: readonly string[], options: TfOptions): Promi
       resolvePromise({ code: code ?? (signal ? 128 : 1), stdout, stderr });
     });
   });
+}
+
+/** The guard's record of how terraform ended, or null when there is none (the guard was killed too). */
+export function readExitRecord(path: string): TfExitRecord | null {
+  try {
+    const j = JSON.parse(readFileSync(path, "utf8")) as Partial<TfExitRecord>;
+    return { code: typeof j.code === "number" ? j.code : null, signal: typeof j.signal === "string" ? j.signal : null, interrupted: j.interrupted === true, at: String(j.at ?? "") };
+  } catch {
+    return null;
+  }
 }
 
 const tail = (stdout: string, stderr: string): string => `${stderr}\n${stdout}`.trim().split("\n").slice(-25).join("\n");
