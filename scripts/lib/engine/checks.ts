@@ -5,10 +5,10 @@
  */
 import { sameIdentity } from "./core/identity";
 import { sha256 } from "./hash";
-import type { ApplyFacts, ApproveFacts, BundleFacts, EnvFacts, LedgerEntry, PlanFacts, ReviewFacts } from "./facts";
+import type { ApplyFacts, ApproveFacts, BundleFacts, EnvFacts, LedgerEntry, PlanFacts, RecordedBundle, ReviewFacts } from "./facts";
 import { fixFor, ruleFor, type RuleId } from "./rules";
 import { blocksApproval, countFindings } from "../policy/evaluate";
-import { appliedSchema, approvalSchema, parseWith, policyFileSchema, type Approval, type Manifest } from "./schemas";
+import { appliedSchema, approvalSchema, manifestSchema, parseWith, policyFileSchema, type Approval, type Manifest } from "./schemas";
 
 export type CheckResult =
   | { readonly status: "pass" }
@@ -321,6 +321,35 @@ export const checkoutClean = defineCheck<PlanFacts>("WORKTREE-DIRTY", ({ env, ch
 export const autoApplyAllowed = defineCheck<{ env: EnvFacts }>("AUTO-APPLY-NOT-ALLOWED", ({ env }) =>
   env.delivery.autoApply ? PASS : fail(`an env whose delivery.autoApply is true`, `env "${env.name}" has delivery.autoApply false`),
 );
+
+/**
+ * No earlier apply of the env is unfinished: every claimed bundle recorded an outcome. "started" is an
+ * apply whose engine died (or still runs on another machine); "succeeded" without a ledger tag (of a
+ * clean bundle) is one whose bookkeeping failed after terraform changed the env.
+ */
+export const noUnfinishedApply = defineCheck<{ env: EnvFacts; bundles: readonly RecordedBundle[] }>("APPLY-UNFINISHED", ({ env, bundles }) => {
+  const open: string[] = [];
+  for (const b of bundles) {
+    if (b.appliedText === null) continue;
+    const applied = parseWith(appliedSchema, b.appliedText);
+    if (!applied.ok) {
+      open.push(`${b.id}: an unreadable applied.json (${applied.reason})`);
+      continue;
+    }
+    const a = applied.value;
+    const m = b.manifestText === null ? null : parseWith(manifestSchema, b.manifestText);
+    const dirty = m !== null && m.ok && m.value.git.dirty;
+    if (a.status === "started") open.push(`${b.id}: apply started by ${a.appliedBy} at ${a.startedAt} (plan SHA-256 ${a.planSha256}), no outcome recorded`);
+    else if (a.status === "succeeded" && a.ledgerTag === null && !dirty) open.push(`${b.id}: applied by ${a.appliedBy} at ${a.startedAt}, not recorded in the ledger`);
+  }
+  if (open.length === 0) return PASS;
+  const first = open[0].split(":")[0];
+  return fail(
+    "every earlier apply of this env with a recorded outcome",
+    open.slice(0, 3).join("; ") + (open.length > 3 ? `; and ${open.length - 3} more` : ""),
+    `check that no terraform runs for ${env.name} (a state lock held: \`promote unlock ${env.name} <lock id>\`), then \`promote complete ${env.name} ${first}\``,
+  );
+});
 
 function describeApplies(env: string, applies: readonly LedgerEntry[]): string {
   const last = applies.filter((a) => a.env === env).slice(-1)[0];

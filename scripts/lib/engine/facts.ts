@@ -101,3 +101,10 @@ export interface PlanFacts {
    */
   readonly kind?: "normal" | "speculative" | "rollback";
 }
+
+/** A bundle of the env as the unfinished-apply check reads it. */
+export interface RecordedBundle {
+  readonly id: string;
+  readonly manifestText: string | null;
+  readonly appliedText: string | null;
+}
