@@ -77,3 +77,9 @@ export function identityKey(name: string): string {
 export function sameIdentity(a: string, b: string): boolean {
   return identityKey(a) === identityKey(b);
 }
+
+/** A name as it can be recorded and shown: invisible and control characters written as \u{...}, bounded. */
+export function printable(raw: string): string {
+  const shown = [...raw].map((c) => (INVISIBLE.test(c) || ODD_SPACE.test(c) ? `\\u{${(c.codePointAt(0) as number).toString(16)}}` : c)).join("");
+  return shown.length > 120 ? `${shown.slice(0, 117)}...` : shown === "" ? "(empty)" : shown;
+}
