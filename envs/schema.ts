@@ -288,7 +288,16 @@ export const envConfigSchema = z
   .strict();
 
 /** One environment's complete configuration. */
-export type EnvConfig = z.infer<typeof envConfigSchema>;
+/** A type with every property and array of it (deeply) read-only: configs are values, never mutated. */
+export type DeepReadonly<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends readonly (infer E)[]
+    ? readonly DeepReadonly<E>[]
+    : T extends object
+      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+      : T;
+
+export type EnvConfig = DeepReadonly<z.infer<typeof envConfigSchema>>;
 export type NetworkConfig = EnvConfig["network"];
 export type AppConfig = EnvConfig["app"];
 export type DatabaseConfig = EnvConfig["database"];

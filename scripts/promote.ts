@@ -4,16 +4,17 @@
  * (usage, or the system broke: terraform crashed, the emulator is unreachable); `drift` exits 3 when it
  * found drift, `policy` and `doctor` exit 1 when the findings block approval / the envs diverge.
  */
-import { bootstrap } from "./lib/engine/bootstrap";
+import { bootstrap } from "./lib/engine/commands/bootstrap";
 import * as engine from "./lib/engine/commands";
-import { EngineError, EXIT, RefusalError } from "./lib/engine/errors";
-import { ruleFor, RULES } from "./lib/engine/rules";
-import { drift } from "./lib/engine/drift";
-import { rollback } from "./lib/engine/rollback";
-import { doctor } from "./lib/engine/doctor";
+import { EngineError, EXIT, RefusalError } from "./lib/engine/core/errors";
+import { ruleFor } from "./lib/engine/core/rules";
+import { showRules } from "./lib/engine/commands/rules";
+import { drift } from "./lib/engine/commands/drift";
+import { rollback } from "./lib/engine/commands/rollback";
+import { doctor } from "./lib/engine/commands/doctor";
 import { cost } from "./lib/cost/command";
 import { reviewHtml } from "./lib/review/command";
-import { envCreate, envDestroy, envList, envReap, nameProblem } from "./lib/engine/ephemeral";
+import { envCreate, envDestroy, envList, envReap, nameProblem } from "./lib/engine/commands/ephemeral";
 
 const DIRS = `Directories (environment variables):
   PROMOTE_HOME          bundles <home>/<env>/<id>/           default <project>/plans
@@ -45,7 +46,7 @@ Commands:
   audit verify <env>                  verify the env's hash-chained audit log
   ledger <env>                        successful applies of the env (deployed/<env>/* tags)
   bundles <env>                       the env's bundles and their status
-  rules                               every refusal id and what it means
+  rules [--markdown]                  every refusal id and what it means (--markdown: regenerate RULES.md)
   env create pr-<n> [--ttl H]         an ephemeral env (a pull request's): a CIDR from the pool, planned and applied
   env destroy pr-<n>                  destroy it (a saved destroy plan), then its state and registry entry
   env list                            ephemeral envs: status, CIDR, age, time left before their TTL
@@ -163,9 +164,11 @@ records each: CIDR, created, TTL, author, commit, status (creating, live, destro
   list      status, CIDR, age and time left before the TTL
   reap      destroys each one older than its TTL (--now: the time to judge by); exit 0 when every destroy
             worked, else the worst exit code of the failures`,
-  rules: `Usage: npx promote rules
+  rules: `Usage: npx promote rules [--markdown]
 
-Every refusal id, its cause and the usual fix (the same table as scripts/lib/engine/RULES.md).`,
+Every refusal id, its cause and the usual fix (the same table as scripts/lib/engine/RULES.md).
+  --markdown   regenerate the tables of scripts/lib/engine/RULES.md and scripts/lib/policy/RULES.md
+               from the code (core/rules.ts, policy/registry.ts)`,
 };
 
 class UsageError extends Error {}
@@ -374,7 +377,9 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         return EXIT.ok;
       }
       case "rules": {
-        for (const r of RULES) ctx.io.out(`${r.id}\n  ${r.info}\n  fix: ${r.fix}\n`);
+        allow(p, command, ["markdown"]);
+        if (p.positional.length > 0) throw new UsageError(`rules takes no arguments, but "${p.positional[0]}" was given`);
+        showRules(ctx, { markdown: p.flags.has("markdown") });
         return EXIT.ok;
       }
     }

@@ -3,10 +3,10 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ApplyFacts, ApproveFacts, EnvFacts, PlanFacts } from "../../scripts/lib/engine/facts";
-import { sha256 } from "../../scripts/lib/engine/hash";
-import type { Decision } from "../../scripts/lib/engine/errors";
-import type { Approval, Manifest } from "../../scripts/lib/engine/schemas";
+import type { ApplyFacts, ApproveFacts, EnvFacts, PlanFacts } from "../../scripts/lib/engine/core/facts";
+import { sha256 } from "../../scripts/lib/engine/core/hash";
+import type { Decision } from "../../scripts/lib/engine/core/errors";
+import type { Approval, Manifest } from "../../scripts/lib/engine/core/schemas";
 
 export const COMMIT = "a".repeat(40);
 export const OTHER_COMMIT = "b".repeat(40);

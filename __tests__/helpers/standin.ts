@@ -18,7 +18,7 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { getEnvironment } from "../../envs";
 import { defaultContext } from "../../scripts/lib/engine/commands";
-import { Ledger } from "../../scripts/lib/engine/ledger";
+import { Ledger } from "../../scripts/lib/engine/io/ledger";
 import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
 import { main } from "../../scripts/promote";
 import type { TestEmulator } from "./emulator";

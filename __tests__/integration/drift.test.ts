@@ -5,7 +5,7 @@
  */
 import { CreateTagsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { join } from "node:path";
-import { AuditLog } from "../../scripts/lib/engine/audit";
+import { AuditLog } from "../../scripts/lib/engine/io/audit";
 import { withEmulator } from "../helpers/emulator";
 import { expectExit, standinWorld, type StandinWorld } from "../helpers/standin";
 

@@ -17,9 +17,9 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { ListSecretsCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { EPHEMERAL, getEnvironment } from "../../envs";
-import { AuditLog } from "../../scripts/lib/engine/audit";
+import { AuditLog } from "../../scripts/lib/engine/io/audit";
 import { defaultContext } from "../../scripts/lib/engine/commands";
-import { EphemeralRegistry } from "../../scripts/lib/engine/ephemeral";
+import { EphemeralRegistry } from "../../scripts/lib/engine/commands/ephemeral";
 import { main } from "../../scripts/promote";
 import { withEmulator } from "../helpers/emulator";
 

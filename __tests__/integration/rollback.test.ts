@@ -8,7 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Manifest } from "../../scripts/lib/engine/schemas";
+import type { Manifest } from "../../scripts/lib/engine/core/schemas";
 import { withEmulator } from "../helpers/emulator";
 import { expectExit, standinWorld, type StandinWorld } from "../helpers/standin";
 

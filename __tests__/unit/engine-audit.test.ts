@@ -1,7 +1,7 @@
 import { readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AuditLog, GENESIS_HASH, recordHash, verifyAuditText } from "../../scripts/lib/engine/audit";
-import { RefusalError } from "../../scripts/lib/engine/errors";
+import { AuditLog, GENESIS_HASH, recordHash, verifyAuditText } from "../../scripts/lib/engine/io/audit";
+import { RefusalError } from "../../scripts/lib/engine/core/errors";
 import { tempDir } from "../helpers/engine-fixtures";
 
 describe("audit log: append-only, hash-chained", () => {

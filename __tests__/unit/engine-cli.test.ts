@@ -7,11 +7,11 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { getEnvironment } from "../../envs";
-import { AuditLog } from "../../scripts/lib/engine/audit";
+import { AuditLog } from "../../scripts/lib/engine/io/audit";
 import { defaultContext, type EngineContext } from "../../scripts/lib/engine/commands";
-import { sha256 } from "../../scripts/lib/engine/hash";
-import { Ledger } from "../../scripts/lib/engine/ledger";
-import type { Manifest } from "../../scripts/lib/engine/schemas";
+import { sha256 } from "../../scripts/lib/engine/core/hash";
+import { Ledger } from "../../scripts/lib/engine/io/ledger";
+import type { Manifest } from "../../scripts/lib/engine/core/schemas";
 import { main, parseDuration } from "../../scripts/promote";
 import { gitRepo, manifest, policyText, tempDir } from "../helpers/engine-fixtures";
 

@@ -1,6 +1,6 @@
-import { APPLY_CHECKS, decideApply, decideApprove, decideAuto, decidePlan, decideReview } from "../../scripts/lib/engine/decisions";
-import { sha256 } from "../../scripts/lib/engine/hash";
-import { runChecks } from "../../scripts/lib/engine/checks";
+import { APPLY_CHECKS, decideApply, decideApprove, decideAuto, decidePlan, decideReview } from "../../scripts/lib/engine/core/decisions";
+import { sha256 } from "../../scripts/lib/engine/core/hash";
+import { runChecks } from "../../scripts/lib/engine/core/checks";
 import {
   approval,
   applyFacts,

@@ -18,9 +18,9 @@ import {
   nameProblem,
   ttlState,
   type EphemeralEntry,
-} from "../../scripts/lib/engine/ephemeral";
-import { EngineError, RefusalError } from "../../scripts/lib/engine/errors";
-import { digestLockId, s3BackendSettings, stateObjectKeys } from "../../scripts/lib/engine/state-store";
+} from "../../scripts/lib/engine/commands/ephemeral";
+import { EngineError, RefusalError } from "../../scripts/lib/engine/core/errors";
+import { digestLockId, s3BackendSettings, stateObjectKeys } from "../../scripts/lib/engine/io/state-store";
 import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
 import { main } from "../../scripts/promote";
 
@@ -128,7 +128,7 @@ describe("claimEntry: a name and a CIDR, under the registry lock", () => {
     const dir = join(temp(), "_ephemeral");
     const script = `
       require(${JSON.stringify(join(PROJECT_ROOT, "scripts/lib/engine/ts-hook.js"))});
-      const { claimEntry, EphemeralRegistry } = require(${JSON.stringify(join(PROJECT_ROOT, "scripts/lib/engine/ephemeral.ts"))});
+      const { claimEntry, EphemeralRegistry } = require(${JSON.stringify(join(PROJECT_ROOT, "scripts/lib/engine/commands/ephemeral.ts"))});
       const { loadEnvironments } = require(${JSON.stringify(join(PROJECT_ROOT, "envs"))});
       const longLived = loadEnvironments(undefined, { EPHEMERAL_ENVS: "" });
       const reg = new EphemeralRegistry(process.argv[1]);

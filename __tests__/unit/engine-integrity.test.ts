@@ -5,12 +5,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sameIdentity, validateComment, validateIdentity } from "../../scripts/lib/engine/core/identity";
-import { decideApply, decideApprove } from "../../scripts/lib/engine/decisions";
-import { resolvePaths } from "../../scripts/lib/engine/paths";
-import { PLAN_INPUTS, planInputs, STAMP_FILE, SYNTH_FILE, synthReason, synthVarsDigest } from "../../scripts/lib/engine/synth";
-import { classifyFailure, failure, lockAge, parseLockInfo, runTerraform, timeoutSeconds, timeoutVariable } from "../../scripts/lib/engine/terraform";
+import { decideApply, decideApprove } from "../../scripts/lib/engine/core/decisions";
+import { resolvePaths } from "../../scripts/lib/engine/io/paths";
+import { PLAN_INPUTS, planInputs, STAMP_FILE, SYNTH_FILE, synthReason, synthVarsDigest } from "../../scripts/lib/engine/io/synth";
+import { classifyFailure, failure, lockAge, parseLockInfo, runTerraform, timeoutSeconds, timeoutVariable } from "../../scripts/lib/engine/io/terraform";
 import { applyFacts, approveFacts, manifest, manifestText, refusedWith, tempDir } from "../helpers/engine-fixtures";
-import { sha256 } from "../../scripts/lib/engine/hash";
+import { sha256 } from "../../scripts/lib/engine/core/hash";
 
 describe("IDENTITY-INVALID: names are validated before anything changes", () => {
   it.each([

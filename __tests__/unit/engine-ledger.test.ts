@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { decidePlan } from "../../scripts/lib/engine/decisions";
-import { Ledger, stamp } from "../../scripts/lib/engine/ledger";
+import { decidePlan } from "../../scripts/lib/engine/core/decisions";
+import { Ledger, stamp } from "../../scripts/lib/engine/io/ledger";
 import { envFacts, gitRepo, tempDir } from "../helpers/engine-fixtures";
 
 const rec = { bundleId: "b1", planSha256: "f".repeat(64), appliedBy: "carol", approvedBy: "bob" };

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { acquireLock, pidAlive, withLock } from "../../scripts/lib/engine/lock";
+import { acquireLock, pidAlive, withLock } from "../../scripts/lib/engine/io/lock";
 import { tempDir } from "../helpers/engine-fixtures";
 
 /** A pid that is certainly dead: a child that has exited. */

@@ -4,10 +4,10 @@
  * and the divergence decision.
  */
 import { ENVIRONMENTS } from "../../envs";
-import { diffConfigs, divergence, flattenConfig, lockProviders, renderConfigDiff, type EnvStatus, type Toolset } from "../../scripts/lib/engine/doctor";
-import { diffPaths, parseDrift, renderDrift } from "../../scripts/lib/engine/drift";
-import type { LedgerEntry } from "../../scripts/lib/engine/facts";
-import { chooseRollbackTarget, irreversible, renderIrreversible } from "../../scripts/lib/engine/rollback";
+import { diffConfigs, divergence, flattenConfig, lockProviders, renderConfigDiff, type EnvStatus, type Toolset } from "../../scripts/lib/engine/commands/doctor";
+import { diffPaths, parseDrift, renderDrift } from "../../scripts/lib/engine/commands/drift";
+import type { LedgerEntry } from "../../scripts/lib/engine/core/facts";
+import { chooseRollbackTarget, irreversible, renderIrreversible } from "../../scripts/lib/engine/commands/rollback";
 
 const A = "a".repeat(40);
 const B = "b".repeat(40);

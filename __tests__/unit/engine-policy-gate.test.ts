@@ -8,8 +8,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getEnvironment } from "../../envs";
 import { policyOf } from "../../scripts/lib/engine/commands";
-import { decideApply, decideApprove, decidePlan, decideReview } from "../../scripts/lib/engine/decisions";
-import { sha256 } from "../../scripts/lib/engine/hash";
+import { decideApply, decideApprove, decidePlan, decideReview } from "../../scripts/lib/engine/core/decisions";
+import { sha256 } from "../../scripts/lib/engine/core/hash";
 import { blocksApproval } from "../../scripts/lib/policy";
 import {
   applyFacts,

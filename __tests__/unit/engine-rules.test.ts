@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { APPLY_CHECKS, APPROVE_CHECKS, PLAN_CHECKS, REVIEW_CHECKS } from "../../scripts/lib/engine/decisions";
-import { RULE_IDS, RULES } from "../../scripts/lib/engine/rules";
+import { APPLY_CHECKS, APPROVE_CHECKS, PLAN_CHECKS, REVIEW_CHECKS } from "../../scripts/lib/engine/core/decisions";
+import { RULE_IDS, RULES } from "../../scripts/lib/engine/core/rules";
 
 describe("refusal ids", () => {
   it("are exactly this list (renaming or dropping an id is a breaking change)", () => {

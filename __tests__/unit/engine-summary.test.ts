@@ -1,4 +1,4 @@
-import { actionOf, redact, REDACTED, renderChanges, summarizePlan, type PlanJson } from "../../scripts/lib/engine/summary";
+import { actionOf, redact, REDACTED, renderChanges, summarizePlan, type PlanJson } from "../../scripts/lib/engine/core/summary";
 
 /** A crafted `terraform show -json` document: secrets in every place terraform puts them. */
 const SECRETS = ["S3cr3t-pw-XYZ", "old-db-pass", "new-db-pass", "ssm-value-secret", "NESTEDSECRET", "output-secret-123", "rnd-string-secret", "elem-secret"];

@@ -1,4 +1,4 @@
-import { backendOf, classifyFailure, parseStatePull, parseVersion } from "../../scripts/lib/engine/terraform";
+import { backendOf, classifyFailure, parseStatePull, parseVersion } from "../../scripts/lib/engine/io/terraform";
 
 describe("terraform output parsing", () => {
   it("reports terraform's stale-plan refusal as PLAN-STALE", () =>

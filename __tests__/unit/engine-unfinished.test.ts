@@ -1,5 +1,5 @@
 /** APPLY-UNFINISHED: an earlier apply that recorded no outcome stops the next plan or apply. */
-import { decideNoUnfinished } from "../../scripts/lib/engine/decisions";
+import { decideNoUnfinished } from "../../scripts/lib/engine/core/decisions";
 import { envFacts, manifest, manifestText, PLAN_SHA, refusedWith } from "../helpers/engine-fixtures";
 
 const applied = (status: string, ledgerTag: string | null = null) =>

@@ -14,7 +14,7 @@ import {
 import type { EnvConfig } from "../../envs";
 import { subnetLayout } from "../../envs/cidr";
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
+type Mutable<T> = T extends object ? { -readonly [K in keyof T]: Mutable<T[K]> } : T;
 
 /** A deep copy of an env config that a test may break on purpose. */
 function copy(name: string): Mutable<EnvConfig> & Record<string, unknown> {

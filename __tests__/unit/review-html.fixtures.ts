@@ -4,7 +4,7 @@
  * change that moves the cost, and text that must be escaped.
  */
 import { estimatePlanDelta, type CostPlanJson } from "../../scripts/lib/cost/estimate";
-import { summarizePlan, type PlanJson } from "../../scripts/lib/engine/summary";
+import { summarizePlan, type PlanJson } from "../../scripts/lib/engine/core/summary";
 import type { ReviewManifest, ReviewPageData } from "../../scripts/lib/review/html";
 import type { PolicyView } from "../../scripts/lib/review/source";
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-// js-yaml comes with jest (pinned in package-lock.json); no dependency of its own is added for a test.
+// js-yaml is a devDependency (the version jest already brings, pinned in package-lock.json).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const yaml = require("js-yaml") as { safeLoad(text: string): any };
 

@@ -15,7 +15,7 @@ import { request } from "node:http";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { LOCAL_DIR, PATHS, PROJECT_ROOT } from "./toolchain";
-import { pidAlive } from "./engine/lock";
+import { pidAlive } from "./engine/io/lock";
 
 /** Default folder of emulator records, logs and per-instance state. */
 export const DEFAULT_STATE_DIR = join(LOCAL_DIR, "emulator");

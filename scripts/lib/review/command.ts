@@ -7,12 +7,12 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { getEnvironment } from "../../../envs";
 import { estimatePlanDelta, type CostPlanJson } from "../cost/estimate";
-import { findBundle } from "../engine/bundle";
+import { findBundle } from "../engine/io/bundle";
 import * as engine from "../engine/commands";
-import { EngineError } from "../engine/errors";
-import { stackDir } from "../engine/paths";
-import { appliedSchema, approvalSchema, parseWith } from "../engine/schemas";
-import { summarizePlan, type PlanJson } from "../engine/summary";
+import { EngineError } from "../engine/core/errors";
+import { stackDir } from "../engine/io/paths";
+import { appliedSchema, approvalSchema, parseWith } from "../engine/core/schemas";
+import { summarizePlan, type PlanJson } from "../engine/core/summary";
 import { renderReviewHtml, type ReviewPageData } from "./html";
 import { readPolicyFile, showPlanJson } from "./source";
 

@@ -10,8 +10,8 @@
  */
 import type { CostDelta } from "../cost/estimate";
 import { formatUsd } from "../cost/estimate";
-import type { Manifest } from "../engine/schemas";
-import type { Action, ChangeView, PlanSummary } from "../engine/summary";
+import type { Manifest } from "../engine/core/schemas";
+import type { Action, ChangeView, PlanSummary } from "../engine/core/summary";
 import type { PolicyFinding, PolicyView } from "./source";
 
 /** The manifest fields the page shows (a newer manifest with more fields is accepted as is). */

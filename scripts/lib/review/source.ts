@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { runTerraform } from "../engine/terraform";
+import { runTerraform } from "../engine/io/terraform";
 
 export const PLAN_FILE = "plan.tfplan";
 export const POLICY_FILE = "policy.json";

@@ -3,11 +3,11 @@
  * of a context and returns pass, not-applicable or fail (expected / found). The decisions in
  * decisions.ts run fixed lists of them in order; a check that throws is a refusal (fail closed).
  */
-import { sameIdentity } from "./core/identity";
+import { sameIdentity } from "./identity";
 import { sha256 } from "./hash";
 import type { ApplyFacts, ApproveFacts, BundleFacts, EnvFacts, LedgerEntry, PlanFacts, RecordedBundle, ReviewFacts } from "./facts";
 import { fixFor, ruleFor, type RuleId } from "./rules";
-import { blocksApproval, countFindings } from "../policy/evaluate";
+import { blocksApproval, countFindings } from "../../policy/evaluate";
 import { appliedSchema, approvalSchema, manifestSchema, parseWith, policyFileSchema, type Approval, type Manifest } from "./schemas";
 
 export type CheckResult =
@@ -40,7 +40,8 @@ function defineCheck<C>(id: RuleId, check: (ctx: C) => CheckResult): Check<C> {
 
 /** Names are compared as a reader sees them (core/identity.ts: case, width, spacing, e-mail form, look-alikes). */
 const sameName = (a: string, b: string): boolean => sameIdentity(a, b);
-const short = (hash: string | null): string => (hash === null ? "(none)" : hash);
+/** A hash as found, or "(none)" when there is none. */
+const orNone = (hash: string | null): string => (hash === null ? "(none)" : hash);
 
 /** The approval, parsed; null when the bundle has none; throws when it is malformed. */
 function approvalOf(facts: BundleFacts): Approval | null {
@@ -81,13 +82,13 @@ export const planFilePresent = defineCheck<BundleContext>("PLAN-FILE-MISSING", (
 export const planHashMatchesManifest = defineCheck<BundleContext>("PLAN-HASH-MISMATCH", ({ facts, manifest }) =>
   facts.planFileSha256 === manifest.plan.sha256
     ? PASS
-    : fail(`plan file SHA-256 ${manifest.plan.sha256} (manifest)`, `${short(facts.planFileSha256)} (file on disk)`),
+    : fail(`plan file SHA-256 ${manifest.plan.sha256} (manifest)`, `${orNone(facts.planFileSha256)} (file on disk)`),
 );
 
 export const summaryIntact = defineCheck<BundleContext<ReviewFacts>>("SUMMARY-HASH-MISMATCH", ({ facts, manifest }) =>
   facts.summaryFileSha256 === manifest.summarySha256
     ? PASS
-    : fail(`summary.txt SHA-256 ${manifest.summarySha256} (manifest)`, `${short(facts.summaryFileSha256)} (file on disk)`),
+    : fail(`summary.txt SHA-256 ${manifest.summarySha256} (manifest)`, `${orNone(facts.summaryFileSha256)} (file on disk)`),
 );
 
 /** policy.json is the findings file the manifest records (and so the approval binds). */
@@ -176,13 +177,13 @@ export const checkoutCommitMatches = defineCheck<BundleContext<ApplyFacts>>("CHE
 export const synthDigestMatches = defineCheck<BundleContext<ApplyFacts>>("SYNTH-DIGEST-MISMATCH", ({ facts, manifest }) =>
   facts.checkout.synthSha256 === manifest.synth.sha256
     ? PASS
-    : fail(`${manifest.synth.file} SHA-256 ${manifest.synth.sha256}`, short(facts.checkout.synthSha256)),
+    : fail(`${manifest.synth.file} SHA-256 ${manifest.synth.sha256}`, orNone(facts.checkout.synthSha256)),
 );
 
 export const lockFileMatches = defineCheck<BundleContext<ApplyFacts>>("LOCK-FILE-MISMATCH", ({ facts, manifest }) =>
   facts.checkout.lockFileSha256 === manifest.lockFile.sha256
     ? PASS
-    : fail(`.terraform.lock.hcl SHA-256 ${short(manifest.lockFile.sha256)}`, short(facts.checkout.lockFileSha256)),
+    : fail(`.terraform.lock.hcl SHA-256 ${orNone(manifest.lockFile.sha256)}`, orNone(facts.checkout.lockFileSha256)),
 );
 
 /**
@@ -371,5 +372,3 @@ export function runChecks<C>(checks: readonly Check<C>[], ctx: C, envName: strin
   }
   return { ok: true };
 }
-
-export const manifestDigest = (text: string): string => sha256(text);

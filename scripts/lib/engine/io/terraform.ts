@@ -16,9 +16,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { EngineError } from "./errors";
-import type { StateIdentity } from "./facts";
-import { terraformBinary, terraformEnv } from "../toolchain";
+import { EngineError } from "../core/errors";
+import type { StateIdentity } from "../core/facts";
+import { terraformBinary, terraformEnv } from "../../toolchain";
 
 export interface TfResult {
   readonly code: number;

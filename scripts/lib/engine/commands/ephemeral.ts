@@ -17,18 +17,19 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { EPHEMERAL, allocateCidr, formatEphemeralVar, loadEnvironments, type EnvConfig, type EphemeralSpec } from "../../../envs";
-import { apply, audited, envConfig, tfInit, tfRefusal, withEnvLock, type ApplyResult, type EngineContext } from "./commands";
-import { EngineError, RefusalError, refusal } from "./errors";
-import { sha256File } from "./hash";
-import { headCommit, whoAmI } from "./git";
-import { withLock } from "./lock";
-import { stamp } from "./ledger";
-import { envPlansDir, ephemeralRegistryDir, stackDir } from "./paths";
-import { fixFor } from "./rules";
-import { removeState, s3BackendSettings, type RemovedState } from "./state-store";
-import { SYNTH_FILE, synthesize } from "./synth";
-import { classifyFailure, failure, runTerraform } from "./terraform";
+import { EPHEMERAL, allocateCidr, formatEphemeralVar, loadEnvironments, type EnvConfig, type EphemeralSpec } from "../../../../envs";
+import { audited, envConfig, withEnvLock, type EngineContext } from "../io/context";
+import { tfApplyFile, tfInit, tfPlanToFile } from "../io/workdir";
+import { apply, type ApplyResult } from "./apply";
+import { EngineError, RefusalError, refusal } from "../core/errors";
+import { sha256File } from "../core/hash";
+import { headCommit, whoAmI } from "../io/git";
+import { withLock } from "../io/lock";
+import { stamp } from "../io/ledger";
+import { envPlansDir, ephemeralRegistryDir, stackDir } from "../io/paths";
+import { fixFor } from "../core/rules";
+import { removeState, s3BackendSettings, type RemovedState } from "../io/state-store";
+import { SYNTH_FILE, synthesize } from "../io/synth";
 
 // ---------------------------------------------------------------------------------------------
 // the registry
@@ -350,27 +351,10 @@ export async function envDestroy(ctx: EngineContext, o: EnvDestroyOptions): Prom
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       try {
         const planFile = join(dir, "destroy.tfplan");
-        ctx.io.err(`$ terraform plan -destroy -input=false -lock=true -out=destroy.tfplan\n`);
-        const previousUmask = process.umask(0o077);
-        let planRun;
-        try {
-          planRun = await runTerraform(["plan", "-destroy", "-input=false", "-lock=true", "-no-color", `-out=${planFile}`], { cwd, vars: ectx.vars });
-        } finally {
-          process.umask(previousUmask);
-        }
-        if (planRun.code !== 0) {
-          if (classifyFailure(planRun) === "STATE-LOCKED") throw tfRefusal("STATE-LOCKED", name, null);
-          throw failure("plan -destroy", planRun);
-        }
+        await tfPlanToFile(ectx, cwd, name, planFile, "destroy");
         const planSha256 = sha256File(planFile) as string;
         info.planSha256 = planSha256;
-        ctx.io.err(`$ terraform apply -input=false -lock=true destroy.tfplan   (plan SHA-256 ${planSha256})\n`);
-        const run = await runTerraform(["apply", "-input=false", "-lock=true", "-no-color", planFile], { cwd, vars: ectx.vars, echo: (t) => ctx.io.out(t) });
-        if (run.code !== 0) {
-          const kind = classifyFailure(run);
-          if (kind !== null) throw tfRefusal(kind, name, null);
-          throw failure("apply (destroy)", run);
-        }
+        const run = await tfApplyFile({ vars: ectx.vars, io: ctx.io }, cwd, planFile, { env: name, shownAs: "destroy.tfplan", planSha256, manifest: null, what: "apply (destroy)" });
         const destroyed = Number(/(\d+) destroyed/.exec(run.stdout)?.[1] ?? 0);
 
         // Then its state: every version of the object, and the digest item.

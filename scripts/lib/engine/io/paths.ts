@@ -13,7 +13,7 @@
  * `_audit`, `_locks` and `_ephemeral` cannot clash with an environment's name (env names are [a-z0-9-]).
  */
 import { isAbsolute, join, resolve } from "node:path";
-import { PROJECT_ROOT } from "../toolchain";
+import { PROJECT_ROOT } from "../../toolchain";
 
 export interface EnginePaths {
   readonly checkoutDir: string;

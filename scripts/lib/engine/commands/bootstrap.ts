@@ -6,11 +6,11 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { audited, envConfig, withEnvLock, type EngineContext } from "./commands";
-import { headCommit, whoAmI } from "./git";
-import { stackDir } from "./paths";
-import { SYNTH_FILE, synthesize } from "./synth";
-import { failure, runTerraform } from "./terraform";
+import { audited, envConfig, withEnvLock, type EngineContext } from "../io/context";
+import { headCommit, whoAmI } from "../io/git";
+import { stackDir } from "../io/paths";
+import { SYNTH_FILE, synthesize } from "../io/synth";
+import { failure, runTerraform } from "../io/terraform";
 
 export interface BootstrapResult {
   /** Resources the bootstrap stack manages after the run. */

@@ -10,15 +10,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { EnvConfig } from "../../../envs";
-import { audited, envConfig, tfInit, tfRefusal, tfStatePull, withEnvLock, type EngineContext } from "./commands";
-import { EngineError } from "./errors";
-import { dirtyPaths, headCommit, whoAmI } from "./git";
-import { stackDir } from "./paths";
-import { actionOf, redact, REDACTED, SECRET_TYPES, type Action } from "./summary";
-import { SYNTH_FILE, synthesize, synthReason } from "./synth";
-import { classifyFailure, failure, runTerraform } from "./terraform";
-import { sha256File } from "./hash";
+import type { EnvConfig } from "../../../../envs";
+import { audited, envConfig, withEnvLock, type EngineContext } from "../io/context";
+import { tfInit, tfPlanToFile, tfShowJson, tfStatePull } from "../io/workdir";
+import { EngineError } from "../core/errors";
+import { dirtyPaths, headCommit, whoAmI } from "../io/git";
+import { stackDir } from "../io/paths";
+import { actionOf, redact, REDACTED, SECRET_TYPES, type Action } from "../core/summary";
+import { SYNTH_FILE, synthesize, synthReason } from "../io/synth";
+import { sha256File } from "../core/hash";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -162,18 +162,11 @@ async function driftLocked(ctx: EngineContext, cfg: EnvConfig, o: DriftOptions):
   const tmp = mkdtempSync(join(tmpdir(), `promote-drift-${env}-`));
   try {
     const planFile = join(tmp, "refresh.tfplan");
-    ctx.io.err("$ terraform plan -refresh-only -detailed-exitcode -lock=true -input=false\n");
-    const run = await runTerraform(["plan", "-refresh-only", "-detailed-exitcode", "-lock=true", "-input=false", "-no-color", `-out=${planFile}`], { cwd, vars: ctx.vars });
-    if (run.code === 0) return { env, commit, resources: [], noState: false };
-    if (run.code !== 2) {
-      if (classifyFailure(run) === "STATE-LOCKED") throw tfRefusal("STATE-LOCKED", env, null);
-      throw failure("plan -refresh-only", run);
-    }
-    const show = await runTerraform(["show", "-json", "-no-color", planFile], { cwd, vars: ctx.vars });
-    if (show.code !== 0) throw failure("show -json", show);
+    if (!(await tfPlanToFile(ctx, cwd, env, planFile, "refresh-only")).changes) return { env, commit, resources: [], noState: false };
+    const show = await tfShowJson(ctx, cwd, planFile);
     let resources: DriftedResource[];
     try {
-      resources = parseDrift(JSON.parse(show.stdout));
+      resources = parseDrift(JSON.parse(show));
     } catch (e) {
       throw new EngineError(`could not read the refresh-only plan: ${(e as Error).message}`);
     }

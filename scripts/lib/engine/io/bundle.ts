@@ -1,12 +1,13 @@
 /**
  * A plan bundle on disk: plans/<env>/<id>/ with plan.tfplan (0600), manifest.json, summary.txt and,
  * later, approval.json and applied.json. Bundles are written into a hidden temporary folder and
- * renamed into place when complete, so a half-written bundle is never seen.
+ * renamed into place when complete, so a half-written bundle is never seen. Commands write bundle files
+ * through the BundleStore seam (store.ts); these readers are the local store's.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { sha256File } from "./hash";
+import { sha256File } from "../core/hash";
 import { stamp } from "./ledger";
 import { envPlansDir, type EnginePaths } from "./paths";
 
@@ -18,6 +19,9 @@ export const FILES = {
   approval: "approval.json",
   applied: "applied.json",
 } as const;
+
+/** A bundle id as the engine makes them (and the only ones a store accepts). */
+export const BUNDLE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export interface BundleFiles {
   readonly manifestText: string | null;
@@ -59,7 +63,7 @@ export function listBundles(paths: EnginePaths, env: string): string[] {
 /** A bundle's folder: the named one, or the env's newest; null when there is none. */
 export function findBundle(paths: EnginePaths, env: string, id?: string): string | null {
   if (id !== undefined) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) return null;
+    if (!BUNDLE_ID_PATTERN.test(id)) return null;
     const dir = join(envPlansDir(paths, env), id);
     return existsSync(dir) ? dir : null;
   }

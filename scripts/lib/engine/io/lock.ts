@@ -7,7 +7,7 @@ import { linkSync, mkdirSync, readFileSync, rmdirSync, statSync, unlinkSync, wri
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { randomBytes } from "node:crypto";
-import { EngineError } from "./errors";
+import { EngineError } from "../core/errors";
 
 export interface LockHolder {
   readonly pid: number;

@@ -11,12 +11,12 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { EngineError } from "./errors";
+import { EngineError } from "../core/errors";
+import { canonicalJson, sha256, sha256File } from "../core/hash";
 import { dirtyPaths } from "./git";
-import { canonicalJson, sha256, sha256File } from "./hash";
 import { stackDir, type EnginePaths } from "./paths";
 import { secondsFrom } from "./terraform";
-import { PROJECT_ROOT } from "../toolchain";
+import { PROJECT_ROOT } from "../../toolchain";
 
 export const SYNTH_FILE = "cdk.tf.json";
 export const STAMP_FILE = ".promote-synth.json";

@@ -2,7 +2,7 @@
  * The facts a decision is made on: plain data read from disk, git and terraform by the command layer,
  * so every decision is a pure function tested without terraform.
  */
-import type { EnvConfig } from "../../../envs/schema";
+import type { EnvConfig } from "../../../../envs/schema";
 
 /** What the decisions need of an environment's config. */
 export interface EnvFacts {

@@ -12,14 +12,14 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { EnvConfig } from "../../../envs";
-import { listBundles, readBundle } from "./bundle";
-import { ledgerOf, type EngineContext } from "./commands";
+import type { EnvConfig } from "../../../../envs";
+import { listBundles, readBundle } from "../io/bundle";
+import { ledgerOf, type EngineContext } from "../io/context";
 import { drift, type DriftReport } from "./drift";
-import type { LedgerEntry } from "./facts";
-import { sha256File } from "./hash";
-import { envPlansDir, stackDir } from "./paths";
-import { appliedSchema, manifestSchema, parseWith, type Manifest } from "./schemas";
+import type { LedgerEntry } from "../core/facts";
+import { sha256File } from "../core/hash";
+import { envPlansDir, stackDir } from "../io/paths";
+import { appliedSchema, manifestSchema, parseWith, type Manifest } from "../core/schemas";
 
 // ---------------------------------------------------------------------------------------------
 // Config diff (pure)

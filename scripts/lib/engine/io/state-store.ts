@@ -7,7 +7,7 @@
  *
  * The AWS SDK is loaded only when state is removed (`promote env destroy`), not on every CLI start.
  */
-import { EngineError } from "./errors";
+import { EngineError } from "../core/errors";
 
 /** What the S3 backend block of a synthesized cdk.tf.json says, as far as state removal needs it. */
 export interface S3BackendSettings {

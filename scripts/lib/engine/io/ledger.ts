@@ -4,7 +4,7 @@
  * last-good release. The ledger's repository is configurable (PROMOTE_LEDGER_DIR) so tests use a
  * temporary one; when the applied commit is not in it, it is fetched from the checkout first.
  */
-import type { LedgerEntry } from "./facts";
+import type { LedgerEntry } from "../core/facts";
 import { git } from "./git";
 
 export const TAG_PREFIX = "deployed";

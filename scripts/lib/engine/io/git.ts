@@ -1,7 +1,7 @@
 /** The few git facts the engine reads, and who is running it. Every git call is bounded (PROMOTE_TIMEOUT_GIT). */
 import { execFileSync } from "node:child_process";
 import { userInfo } from "node:os";
-import { EngineError } from "./errors";
+import { EngineError } from "../core/errors";
 
 /** Seconds one git command may take. @default 120 */
 export const DEFAULT_GIT_TIMEOUT_SECONDS = 120;

@@ -18,18 +18,19 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import type { EnvConfig } from "../../../envs";
-import { PROJECT_ROOT } from "../toolchain";
-import { listBundles, readBundle } from "./bundle";
-import { audited, envConfig, ledgerOf, planLocked, withEnvLock, type EngineContext, type PlanResult } from "./commands";
-import { RefusalError, refusal } from "./errors";
-import type { LedgerEntry } from "./facts";
-import { git, whoAmI } from "./git";
-import { TAG_PREFIX } from "./ledger";
-import { envPlansDir } from "./paths";
-import { fixFor } from "./rules";
-import { appliedSchema, parseWith } from "./schemas";
-import { actionOf, STATEFUL_TYPES } from "./summary";
+import type { EnvConfig } from "../../../../envs";
+import { PROJECT_ROOT } from "../../toolchain";
+import { listBundles, readBundle } from "../io/bundle";
+import { audited, envConfig, ledgerOf, withEnvLock, type EngineContext } from "../io/context";
+import { planLocked, type PlanResult } from "./plan";
+import { RefusalError, refusal } from "../core/errors";
+import type { LedgerEntry } from "../core/facts";
+import { git, whoAmI } from "../io/git";
+import { TAG_PREFIX } from "../io/ledger";
+import { envPlansDir } from "../io/paths";
+import { fixFor } from "../core/rules";
+import { appliedSchema, parseWith } from "../core/schemas";
+import { actionOf, STATEFUL_TYPES } from "../core/summary";
 
 // ---------------------------------------------------------------------------------------------
 // Pure parts: the target, and what a plan cannot revert

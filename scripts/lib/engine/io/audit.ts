@@ -7,10 +7,10 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
-import { RefusalError, refusal } from "./errors";
-import { canonicalJson, sha256, SHA256_PATTERN } from "./hash";
+import { RefusalError, refusal } from "../core/errors";
+import { canonicalJson, sha256, SHA256_PATTERN } from "../core/hash";
 import { withLock } from "./lock";
-import { fixFor } from "./rules";
+import { fixFor } from "../core/rules";
 
 export const GENESIS_HASH = "0".repeat(64);
 

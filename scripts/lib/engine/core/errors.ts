@@ -38,3 +38,8 @@ export class EngineError extends Error {
 
 /** 0 done, 1 refused, 2 error; 3 drift found (`promote drift`: the command worked and found drift). */
 export const EXIT = { ok: 0, refused: 1, error: 2, drift: 3 } as const;
+
+/** Throws the refusal of a decision that refused. */
+export const must = (d: Decision): void => {
+  if (!d.ok) throw new RefusalError(d);
+};

@@ -1,0 +1,119 @@
+/**
+ * What every command runs in: the engine context (paths, variables, output, clock, environments) and the
+ * wrappers around a command body: `audited` (an audit record for ok / refused / error) and `withEnvLock`
+ * (the env's lock). Commands (engine/commands/) use these; nothing here decides anything.
+ */
+import { getEnvironment, loadEnvironments, type EnvConfig } from "../../../../envs";
+import { AuditLog, type AuditEntry } from "./audit";
+import { findBundle } from "./bundle";
+import { EngineError, RefusalError, refusal } from "../core/errors";
+import { Ledger } from "./ledger";
+import { acquireLock, describeHolder } from "./lock";
+import { auditPath, envLockPath, envPlansDir, resolvePaths, type EnginePaths } from "./paths";
+import { fixFor } from "../core/rules";
+import { LocalBundleStore } from "./store";
+
+/** Files whose uncommitted changes make a gated plan refuse (WORKTREE-DIRTY): what synth reads. */
+export const SYNTH_INPUTS = ["main.ts", "envs", "constructs", "stacks", "package.json", "package-lock.json", "scripts/toolchain.json", "cdktf.json", "tsconfig.json"];
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export interface EngineContext {
+  readonly paths: EnginePaths;
+  readonly vars: NodeJS.ProcessEnv;
+  readonly io: Io;
+  readonly now: () => Date;
+  readonly environments: () => EnvConfig[];
+}
+
+export function defaultContext(vars: NodeJS.ProcessEnv = process.env, io?: Io, overrides: Partial<EnginePaths> = {}): EngineContext {
+  return {
+    paths: resolvePaths(vars, overrides),
+    vars,
+    io: io ?? { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) },
+    now: () => new Date(),
+    environments: () => loadEnvironments(undefined, vars),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit and lock around a command
+// ---------------------------------------------------------------------------------------------
+
+export type AuditInfo = { -readonly [K in "commit" | "bundleId" | "planSha256" | "approver"]?: string };
+
+/** Runs a command body; appends ok / refused / error to the env's audit log (refusing a broken log). */
+export async function audited<T>(ctx: EngineContext, env: string, command: string, by: string, body: (info: AuditInfo) => Promise<{ value: T; detail: string }>): Promise<T> {
+  const audit = new AuditLog(auditPath(ctx.paths, env), env);
+  const broken = audit.brokenRefusal();
+  if (broken) throw new RefusalError(broken);
+  const info: AuditInfo = {};
+  let outcome: { value: T; detail: string };
+  try {
+    outcome = await body(info);
+  } catch (e) {
+    const entry: AuditEntry =
+      e instanceof RefusalError
+        ? { env, command, by, result: "refused", refusalId: e.refusal.id, ...info, detail: `expected ${e.refusal.expected}; found ${e.refusal.found}`.slice(0, 500) }
+        : { env, command, by, result: "error", ...info, detail: (e as Error).message.slice(0, 500) };
+    try {
+      await audit.append(entry, ctx.now());
+    } catch (appendError) {
+      ctx.io.err(`warning: could not append to the audit log: ${(appendError as Error).message}\n`);
+    }
+    throw e;
+  }
+  await audit.append({ env, command, by, result: "ok", ...info, detail: outcome.detail }, ctx.now());
+  return outcome.value;
+}
+
+export async function withEnvLock<T>(ctx: EngineContext, env: string, command: string, waitSeconds: number, body: () => Promise<T>): Promise<T> {
+  const got = await acquireLock(envLockPath(ctx.paths, env), {
+    command,
+    waitMs: Math.max(0, waitSeconds) * 1000,
+    onWait: (h) => ctx.io.err(`waiting up to ${waitSeconds}s for the ${env} lock, held by ${describeHolder(h)}...\n`),
+  });
+  if (!got.ok) {
+    throw new RefusalError(refusal("ENV-LOCKED", `no other plan or apply of "${env}" running`, `held by ${describeHolder(got.holder)}`, fixFor("ENV-LOCKED", env)));
+  }
+  if (got.lock.tookOverFrom) ctx.io.err(`took over a stale ${env} lock from dead ${describeHolder(got.lock.tookOverFrom)}\n`);
+  try {
+    return await body();
+  } finally {
+    got.lock.release();
+  }
+}
+
+export function envConfig(ctx: EngineContext, name: string): EnvConfig {
+  try {
+    return getEnvironment(name, ctx.environments());
+  } catch (e) {
+    throw new EngineError((e as Error).message);
+  }
+}
+
+export function ledgerOf(ctx: EngineContext): Ledger {
+  return new Ledger(ctx.paths.ledgerDir, ctx.paths.checkoutDir);
+}
+
+/** The applies recorded for the env this one promotes from (none for the first env of the chain). */
+export function previousEnvApplies(ctx: EngineContext, cfg: EnvConfig) {
+  return cfg.delivery.promotesFrom === null ? [] : ledgerOf(ctx).entries(cfg.delivery.promotesFrom);
+}
+
+/** The named bundle's folder, or the env's newest; BUNDLE-NOT-FOUND when there is none. */
+export function bundleDirOrRefuse(ctx: EngineContext, env: string, id?: string): string {
+  const dir = findBundle(ctx.paths, env, id);
+  if (dir === null) {
+    throw new RefusalError(refusal("BUNDLE-NOT-FOUND", id ? `bundle ${env}/${id}` : `a bundle under ${envPlansDir(ctx.paths, env)}`, "none", fixFor("BUNDLE-NOT-FOUND", env)));
+  }
+  return dir;
+}
+
+/** The store the env's bundles are kept in (today: the local plans folder). */
+export function bundleStore(ctx: EngineContext): LocalBundleStore {
+  return new LocalBundleStore(ctx.paths);
+}
