@@ -16,7 +16,8 @@ if (setup.status !== 0) {
   process.stderr.write("promote: setup failed (see above); nothing was changed\n");
   process.exit(2);
 }
-const { main } = require(join(root, "dist", "scripts", "promote.js"));
+const { main, installInterruptHandler } = require(join(root, "dist", "scripts", "promote.js"));
+installInterruptHandler();
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

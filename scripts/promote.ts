@@ -15,6 +15,9 @@ import { doctor } from "./lib/engine/commands/doctor";
 import { cost } from "./lib/cost/command";
 import { reviewHtml } from "./lib/review/command";
 import { envCreate, envDestroy, envList, envReap, nameProblem } from "./lib/engine/commands/ephemeral";
+import { complete } from "./lib/engine/commands/complete";
+import { unlock } from "./lib/engine/commands/unlock";
+import { interruptTerraform } from "./lib/engine/io/terraform";
 
 const DIRS = `Directories (environment variables):
   PROMOTE_HOME          bundles <home>/<env>/<id>/           default <project>/plans
@@ -24,7 +27,11 @@ const DIRS = `Directories (environment variables):
   CDKTF_OUTDIR          synth output (stacks/<env>/)         default <checkout>/cdktf.out
   PROMOTE_USER          who acts when --by is not given      default git user.name, then the OS user
   PROMOTE_SYNTH_COMMAND shell command that synthesizes       default node main.ts (transpiled)
-  TERRAFORM_BINARY_NAME terraform or tofu                    default terraform`;
+  TERRAFORM_BINARY_NAME terraform or tofu                    default terraform
+
+Bounds (seconds; a run past one ends with a named error, terraform interrupted and its process group ended):
+  PROMOTE_TIMEOUT_INIT 900, _PLAN 3600, _APPLY 21600, _SHOW 600, _STATE 600, _VERSION 120, _FORCE_UNLOCK 300,
+  _GRACE 120 (interrupt to kill), _GIT 120, _SYNTH 1800`;
 
 const HELP: Record<string, string> = {
   main: `Usage: npx promote <command> [options]
@@ -39,6 +46,8 @@ Commands:
   approve <env> [bundle] --sha256 H   approve the bundle whose plan SHA-256 is H
   apply <env> [bundle]                verify the bundle, then terraform apply that saved plan (no re-plan)
   apply <env> --auto                  plan and apply in one step (only where the env allows it)
+  complete <env> <bundle>             record the outcome of an apply whose bookkeeping did not finish (idempotent)
+  unlock <env> <lock id>              remove a state lock whose holder is gone (the id STATE-LOCKED names)
   policy <env> [bundle]               the bundle's policy findings (exit 1 when they block approval)
   drift <env>                         refresh-only plan: resources changed outside terraform (exit 3 on drift)
   rollback <env> [--to TAG]           plan the env back to a release it ran (a normal bundle: review, approve, apply)
@@ -102,6 +111,18 @@ digest, provider lock file, not expired, approval and four eyes where required, 
 promotion gate, state unchanged), then runs \`terraform apply <that plan file>\`; records applied.json,
 the ledger tag deployed/<env>/<stamp> and an audit record.
   --auto   plan and apply in one step, through a saved plan (only where delivery.autoApply)`,
+  complete: `Usage: npx promote complete <env> <bundle> [--by NAME] [--wait SECONDS]
+
+Records the outcome of an apply of <bundle> that did not record one (APPLY-UNFINISHED, APPLY-NOT-RECORDED):
+reads applied.json, how terraform ended (recorded beside the engine's private plan copy, also when the
+engine was killed) and the state, then writes applied.json (succeeded, failed or interrupted) and, for a
+clean bundle that succeeded, the ledger tag. Idempotent: a second run finds the tag and changes nothing.
+Check first that no terraform runs for <env> (a held state lock: promote unlock).`,
+  unlock: `Usage: npx promote unlock <env> <lock id> [--by NAME]
+
+Removes terraform's state lock <lock id> (terraform force-unlock), audited, under the env's lock. Only for
+a lock whose holder is gone: STATE-LOCKED names the id, who holds it and since when; check on that machine
+that no terraform runs for <env>. A lock taken since has another id and is not removed.`,
   audit: `Usage: npx promote audit verify <env>
 
 Verifies the env's audit log: every record's hash, the chain of previous hashes and the head file.
@@ -304,6 +325,20 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         await engine.apply(ctx, { env, bundle, by: str(p, "by"), auto, waitSeconds: waitSeconds(p), synth: synthMode(p) });
         return EXIT.ok;
       }
+      case "complete": {
+        allow(p, command, ["by", "wait"]);
+        const { env, bundle } = envArg(p, command, 2);
+        if (!bundle) throw new UsageError("complete needs the bundle: npx promote complete <env> <bundle> (APPLY-UNFINISHED names it)");
+        await complete(ctx, { env, bundle, by: str(p, "by"), waitSeconds: waitSeconds(p) });
+        return EXIT.ok;
+      }
+      case "unlock": {
+        allow(p, command, ["by"]);
+        const { env, bundle: lockId } = envArg(p, command, 2);
+        if (!lockId) throw new UsageError("unlock needs the lock id: npx promote unlock <env> <lock id> (STATE-LOCKED names it)");
+        await unlock(ctx, { env, lockId, by: str(p, "by") });
+        return EXIT.ok;
+      }
       case "policy": {
         allow(p, command, ["markdown"]);
         const { env, bundle } = envArg(p, command, 2);
@@ -408,7 +443,24 @@ export function report(e: unknown, io: engine.Io): number {
   return EXIT.error;
 }
 
+/**
+ * SIGINT / SIGTERM of the CLI: running terraform is interrupted (its run rejects TERRAFORM-INTERRUPTED,
+ * so the command's cleanup and audit record still happen); a second signal, or one while no terraform
+ * runs, exits at once (130).
+ */
+export function installInterruptHandler(io: engine.Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): void {
+  let seen = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (seen || interruptTerraform() === 0) process.exit(130);
+    seen = true;
+    io.err(`\n${signal}: interrupting terraform (it stops what it does, saves the state and releases the lock); again to exit at once\n`);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}
+
 if (require.main === module) {
+  installInterruptHandler();
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -197,8 +197,14 @@ describe("promote CLI (no terraform)", () => {
     });
     it("refuses a bundle already applied (BUNDLE-ALREADY-APPLIED)", async () => {
       const { dir, m } = writeBundle(w, "dev");
-      writeFileSync(join(dir, "applied.json"), JSON.stringify({ schemaVersion: 1, status: "succeeded", planSha256: m.plan.sha256, appliedBy: "a", startedAt: m.createdAt, finishedAt: m.createdAt, stateAfter: null, ledgerTag: null }));
+      writeFileSync(join(dir, "applied.json"), JSON.stringify({ schemaVersion: 1, status: "succeeded", planSha256: m.plan.sha256, appliedBy: "a", startedAt: m.createdAt, finishedAt: m.createdAt, stateAfter: null, ledgerTag: "deployed/dev/20300101T000000Z" }));
       expectRefusal(w, await main(["apply", "dev"], w.ctx), "BUNDLE-ALREADY-APPLIED");
+    });
+    it("refuses to apply anything while an earlier apply recorded no outcome (APPLY-UNFINISHED)", async () => {
+      const { dir, m } = writeBundle(w, "dev");
+      writeFileSync(join(dir, "applied.json"), JSON.stringify({ schemaVersion: 1, status: "started", planSha256: m.plan.sha256, appliedBy: "a", startedAt: m.createdAt, finishedAt: null, stateAfter: null, ledgerTag: null }));
+      expectRefusal(w, await main(["apply", "dev"], w.ctx), "APPLY-UNFINISHED");
+      expectRefusal(w, await main(["plan", "dev"], w.ctx), "APPLY-UNFINISHED");
     });
     it("refuses a malformed manifest (BUNDLE-MANIFEST-INVALID)", async () => {
       const { dir } = writeBundle(w, "dev");

@@ -37,6 +37,18 @@ describe("refusal ids", () => {
       "ENV-LOCKED",
       "AUDIT-LOG-BROKEN",
       "EPHEMERAL-EXISTS",
+      "TERRAFORM-VERSION-MISMATCH",
+      "IDENTITY-INVALID",
+      "INPUT-INVALID",
+      "APPLY-UNFINISHED",
+      "APPLY-INCIDENT",
+      "APPLY-NOT-RECORDED",
+      "BUNDLE-DIRTY",
+      "TERRAFORM-TIMEOUT",
+      "TERRAFORM-INTERRUPTED",
+      "ENDPOINT-UNREACHABLE",
+      "GIT-TIMEOUT",
+      "SYNTH-TIMEOUT",
     ]);
   });
 

@@ -1,8 +1,10 @@
 /**
  * `promote apply <env> [bundle]` (and `apply --auto`): applies exactly the saved plan of a bundle that
  * every check accepts, claims the bundle first (applied.json, create-only) and records the ledger tag.
+ * terraform applies the engine's private copy of the plan (io/private-plan.ts), re-hashed after it ran
+ * (APPLY-INCIDENT when it changed); the intent is audited before terraform runs ("started") and the
+ * outcome after; bookkeeping after terraform is recoverable (APPLY-NOT-RECORDED, `promote complete`).
  */
-import { chmodSync, copyFileSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { EnvConfig } from "../../../../envs";
 import { decideApply, decideAuto } from "../core/decisions";
@@ -13,12 +15,16 @@ import { countsLine, parsedManifest } from "../core/manifest";
 import { fixFor } from "../core/rules";
 import { appliedSchema, approvalSchema, parseWith, type Applied, type Approval, type Manifest } from "../core/schemas";
 import { FILES, readBundle } from "../io/bundle";
-import { audited, bundleDirOrRefuse, bundleStore, envConfig, ledgerOf, previousEnvApplies, withEnvLock, type AuditInfo, type EngineContext } from "../io/context";
+import { AuditLog } from "../io/audit";
+import { audited, bundleDirOrRefuse, bundleStore, envConfig, ledgerOf, previousEnvApplies, refuseUnfinished, withEnvLock, type AuditInfo, type EngineContext } from "../io/context";
+import { auditPath } from "../io/paths";
+import { privateCopy } from "../io/private-plan";
+import { classifyFailure, failure, runTerraform, type TfResult } from "../io/terraform";
 import { headCommit, whoAmI } from "../io/git";
 import { stackDir } from "../io/paths";
 import { SYNTH_FILE, synthStampCommit } from "../io/synth";
 import type { BundleStore } from "../io/store";
-import { tfApplyFile, tfInit, tfStatePull } from "../io/workdir";
+import { tfInit, tfRefusal, tfStatePull, tfVersion } from "../io/workdir";
 import { NORMAL, planLocked } from "./plan";
 
 export interface ApplyOptions {
@@ -60,21 +66,22 @@ export async function apply(ctx: EngineContext, o: ApplyOptions): Promise<ApplyR
 async function applyLocked(ctx: EngineContext, cfg: EnvConfig, dir: string, by: string, info: AuditInfo): Promise<ApplyResult> {
   const env = cfg.name;
   const cwd = stackDir(ctx.paths, env);
-  info.bundleId = dir.split("/").slice(-1)[0];
-  // The exact bytes terraform will apply: a private copy, hashed right before use.
-  const copy = join(dir, `.apply-${process.pid}.tfplan`);
-  const source = join(dir, FILES.plan);
-  if (existsSync(source)) {
-    copyFileSync(source, copy);
-    chmodSync(copy, 0o600);
-  }
+  const id = dir.split("/").slice(-1)[0];
+  info.bundleId = id;
+  refuseUnfinished(ctx, cfg);
+  const store = bundleStore(ctx);
+  // The exact bytes terraform will apply: a private copy outside the bundle folder (io/private-plan.ts),
+  // hashed right before terraform runs and again after it ran. Nothing done to the bundle after this
+  // changes them; a change of the copy itself is an incident.
+  const copy = privateCopy(ctx.paths, env, id, await store.read(env, id, FILES.plan));
+  let keepCopy = false;
   try {
     const facts = () => ({
       env: envFacts(cfg),
-      ...readBundle(dir, copy),
+      ...readBundle(dir, copy.file),
       now: ctx.now(),
       checkout: {
-        commit: headCommit(ctx.paths.checkoutDir),
+        commit: headCommit(ctx.paths.checkoutDir, ctx.vars),
         synthSha256: sha256File(join(cwd, SYNTH_FILE)),
         lockFileSha256: sha256File(join(cwd, ".terraform.lock.hcl")),
         synthCommit: synthStampCommit(cwd),
@@ -88,46 +95,78 @@ async function applyLocked(ctx: EngineContext, cfg: EnvConfig, dir: string, by: 
     const manifest = parsedManifest(offline.manifestText);
     info.planSha256 = manifest.plan.sha256;
 
-    // Online: the working directory initialized with the planned providers, the state as planned.
+    // Online: the working directory initialized with the planned providers, the same terraform, the state as planned.
     await tfInit(ctx, cwd, true);
+    const terraformNow = await tfVersion(ctx, cwd);
     const stateNow = await tfStatePull(ctx, cwd);
-    must(decideApply({ ...facts(), stateNow }));
+    must(decideApply({ ...facts(), stateNow, terraformNow }));
 
-    // Claim the bundle (a crash from here on leaves "started": it is never applied again).
-    const store = bundleStore(ctx);
-    const id = info.bundleId as string;
+    // Claim the bundle (a crash from here on leaves "started": it is never applied again, and the next
+    // command reports it: APPLY-UNFINISHED), then record the intent before terraform runs.
     const started: Applied = { schemaVersion: 1, status: "started", planSha256: manifest.plan.sha256, appliedBy: by, startedAt: ctx.now().toISOString(), finishedAt: null, stateAfter: null, ledgerTag: null };
     if (!(await store.create(env, id, FILES.applied, `${JSON.stringify(started, null, 2)}\n`))) {
       throw new RefusalError(refusal("BUNDLE-ALREADY-APPLIED", "a bundle never applied", "an apply started meanwhile", fixFor("BUNDLE-ALREADY-APPLIED", env)));
     }
-    let refusedByTerraform: boolean | null = null;
+    keepCopy = true; // until the outcome is recorded: `promote complete` reads the guard's exit record beside it
+    const audit = new AuditLog(auditPath(ctx.paths, env), env);
+    await audit.append({ env, command: "apply", by, result: "started", commit: info.commit, bundleId: id, planSha256: manifest.plan.sha256, detail: `terraform apply of plan SHA-256 ${manifest.plan.sha256} (terraform ${terraformNow.version}, state ${stateNow ? `serial ${stateNow.serial}` : "none"})` }, ctx.now());
+
+    ctx.io.err(`$ terraform apply -input=false -lock=true ${FILES.plan}   (plan SHA-256 ${manifest.plan.sha256}, the engine's private copy)\n`);
+    let run: TfResult;
     try {
-      await tfApplyFile(ctx, cwd, copy, {
-        env,
-        shownAs: FILES.plan,
-        planSha256: manifest.plan.sha256,
-        manifest,
-        what: "apply",
-        onFailure: (refused) => (refusedByTerraform = refused),
-      });
+      run = await runTerraform(["apply", "-input=false", "-lock=true", "-no-color", copy.file], { cwd, vars: ctx.vars, echo: (t) => ctx.io.out(t), exitFile: copy.exitFile });
     } catch (e) {
-      // terraform refused before changing anything: the claim is withdrawn; otherwise the bundle is failed.
-      if (refusedByTerraform === true) await store.remove(env, id, FILES.applied);
-      else if (refusedByTerraform === false) await writeApplied(store, env, id, { ...started, status: "failed", finishedAt: ctx.now().toISOString() });
+      // Timed out or interrupted: terraform was interrupted and its group ended; what it changed is unknown.
+      await writeApplied(store, env, id, { ...started, status: "interrupted", finishedAt: ctx.now().toISOString() });
+      keepCopy = false;
       throw e;
+    }
+    // The bytes terraform was given are still the reviewed ones, or this is an incident.
+    const after = copy.sha256();
+    if (after !== manifest.plan.sha256) {
+      await writeApplied(store, env, id, { ...started, status: "incident", finishedAt: ctx.now().toISOString() });
+      keepCopy = false;
+      const detail = `APPLY-INCIDENT: the plan file terraform was given changed while it ran: expected SHA-256 ${manifest.plan.sha256}, found ${after ?? "(file gone)"}; terraform exit ${run.code}`;
+      await audit.append({ env, command: "apply", by, result: "incident", refusalId: "APPLY-INCIDENT", commit: info.commit, bundleId: id, planSha256: manifest.plan.sha256, detail: detail.slice(0, 500) }, ctx.now());
+      throw new EngineError(`${detail}. ${fixFor("APPLY-INCIDENT", env)}`);
+    }
+    if (run.code !== 0) {
+      const kind = classifyFailure(run);
+      keepCopy = false;
+      if (kind !== null) {
+        await store.remove(env, id, FILES.applied); // terraform refused before changing anything
+        throw tfRefusal(kind, env, manifest, run, ctx.now());
+      }
+      await writeApplied(store, env, id, { ...started, status: "failed", finishedAt: ctx.now().toISOString() });
+      throw failure("apply", run);
     }
     let applied: Applied = { ...started, status: "succeeded", finishedAt: ctx.now().toISOString() };
     await writeApplied(store, env, id, applied);
-    const stateAfter = await tfStatePull(ctx, cwd);
-    const approval = readBundle(dir).approvalText;
-    const approvedBy = approval ? (parseWith(approvalSchema, approval) as { ok: true; value: Approval }).value.approvedBy : null;
-    const tag = ledgerOf(ctx).record(env, manifest.git.commit, { bundleId: manifest.id, planSha256: manifest.plan.sha256, appliedBy: by, approvedBy }, ctx.now());
-    applied = { ...applied, stateAfter, ledgerTag: tag };
-    await writeApplied(store, env, id, applied);
-    ctx.io.out(`\nApplied ${env}/${manifest.id} (plan SHA-256 ${manifest.plan.sha256}); state serial ${stateAfter?.serial ?? "-"}; ledger tag ${tag}\n`);
+    // Bookkeeping: recoverable and idempotent (`promote complete`), and said so when it fails.
+    try {
+      const stateAfter = await tfStatePull(ctx, cwd);
+      applied = { ...applied, stateAfter };
+      await writeApplied(store, env, id, applied);
+      let tag: string | null = null;
+      if (manifest.git.dirty) {
+        ctx.io.out(`\nNote: ${env}/${manifest.id} was planned from uncommitted changes: not recorded in the ledger (it opens no gate).\n`);
+      } else {
+        const approval = readBundle(dir).approvalText;
+        const approvedBy = approval ? (parseWith(approvalSchema, approval) as { ok: true; value: Approval }).value.approvedBy : null;
+        tag = ledgerOf(ctx).record(env, manifest.git.commit, { bundleId: manifest.id, planSha256: manifest.plan.sha256, appliedBy: by, approvedBy }, ctx.now());
+      }
+      applied = { ...applied, ledgerTag: tag };
+      await writeApplied(store, env, id, applied);
+      keepCopy = false;
+      ctx.io.out(`\nApplied ${env}/${manifest.id} (plan SHA-256 ${manifest.plan.sha256}); state serial ${stateAfter?.serial ?? "-"}; ledger tag ${tag ?? "none (dirty bundle)"}\n`);
+    } catch (e) {
+      keepCopy = false;
+      const cause = e instanceof EngineError ? `${e.message}${e.detail ? `: ${e.detail}` : ""}` : (e as Error).message;
+      throw new EngineError(`APPLY-NOT-RECORDED: terraform applied ${env}/${manifest.id}, but recording it failed (${cause.split("\n")[0].slice(0, 300)}); fix the cause, then run \`promote complete ${env} ${manifest.id}\` (safe to run again)`);
+    }
     return { dir, manifest, applied };
   } finally {
-    rmSync(copy, { force: true });
+    if (!keepCopy) copy.remove();
   }
 }
 

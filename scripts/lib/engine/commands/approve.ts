@@ -1,4 +1,5 @@
 /** `promote approve <env> [bundle] --sha256 <plan sha> --by <name>`: records approval.json (create-only). */
+import { validateComment } from "../core/identity";
 import { decideApprove } from "../core/decisions";
 import { must, RefusalError, refusal } from "../core/errors";
 import { envFacts } from "../core/facts";
@@ -24,6 +25,8 @@ export async function approve(ctx: EngineContext, o: ApproveOptions): Promise<Ap
   const by = whoAmI(o.by, ctx.paths.checkoutDir, ctx.vars);
   return audited(ctx, cfg.name, "approve", by, async (info) => {
     info.approver = by;
+    const comment = validateComment(o.comment);
+    if (!comment.ok) throw new RefusalError(refusal("INPUT-INVALID", "a printable --comment of at most 500 characters", comment.problem, fixFor("INPUT-INVALID", cfg.name)));
     const dir = bundleDirOrRefuse(ctx, cfg.name, o.bundle);
     info.bundleId = dir.split("/").slice(-1)[0];
     const files = readBundle(dir);

@@ -16,10 +16,10 @@ import { manifestSchema, type Manifest, type PolicyFile } from "../core/schemas"
 import { parsePlanText, PlanJsonError, type Plan } from "../../plan";
 import { renderChanges, summarizePlan } from "../core/summary";
 import { FILES, newBundleId } from "../io/bundle";
-import { audited, bundleStore, envConfig, ledgerOf, previousEnvApplies, SYNTH_INPUTS, withEnvLock, type AuditInfo, type EngineContext } from "../io/context";
+import { audited, bundleStore, envConfig, ledgerOf, previousEnvApplies, refuseUnfinished, withEnvLock, type AuditInfo, type EngineContext } from "../io/context";
 import { dirtyPaths, headCommit, whoAmI } from "../io/git";
 import { envPlansDir, stackDir, type EnginePaths } from "../io/paths";
-import { SYNTH_FILE, synthesize, synthReason } from "../io/synth";
+import { planInputs, SYNTH_FILE, synthesize, synthReason, synthStampDirty } from "../io/synth";
 import { backendOf } from "../io/terraform";
 import { tfInit, tfPlanToFile, tfShowJson, tfStatePull, tfVersion } from "../io/workdir";
 
@@ -80,9 +80,10 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
   const auto = mode.auto;
   // The code planned: the checkout, or a rollback's temporary worktree (same output folder).
   const paths: EnginePaths = mode.codeDir ? { ...ctx.paths, checkoutDir: mode.codeDir } : ctx.paths;
-  const commit = headCommit(paths.checkoutDir);
+  refuseUnfinished(ctx, cfg);
+  const commit = headCommit(paths.checkoutDir, ctx.vars);
   info.commit = commit;
-  const dirtyInputs = dirtyPaths(paths.checkoutDir, SYNTH_INPUTS);
+  const dirtyInputs = dirtyPaths(paths.checkoutDir, planInputs(ctx.vars), ctx.vars);
   const kind = mode.speculative ? "speculative" : mode.rollback ? "rollback" : "normal";
   must(
     decidePlan({
@@ -100,7 +101,6 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
   }
 
   // Synth when needed.
-  const dirtyTree = dirtyPaths(paths.checkoutDir).length > 0;
   const reason = o.synth === "always" ? "--synth always" : o.synth === "never" ? null : synthReason(paths, env, commit, dirtyInputs.length > 0, ctx.vars);
   const cwd = stackDir(paths, env);
   if (reason !== null) {
@@ -108,6 +108,8 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
     await synthesize(paths, env, commit, ctx.vars, (t) => ctx.io.err(t));
   }
   const synthFile = join(cwd, SYNTH_FILE);
+  // Dirty: the inputs have uncommitted changes now, or the stack was synthesized from some (--synth never).
+  const dirtyTree = dirtyInputs.length > 0 || synthStampDirty(cwd);
   const synthSha = sha256File(synthFile);
   if (synthSha === null) throw new EngineError(`no ${synthFile}: run synth (npm run synth) or drop --synth never`);
   const backend = backendOf(JSON.parse(readFileSync(synthFile, "utf8")));
@@ -117,7 +119,8 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
   const lockFileSha = sha256File(join(cwd, ".terraform.lock.hcl"));
   // The prior state is read while terraform plans (neither writes it; the env lock keeps other runs of
   // this engine out, terraform's state lock the rest).
-  const priorStateRead = tfStatePull(ctx, cwd).then(
+  const stopReads = new AbortController();
+  const priorStateRead = tfStatePull(ctx, cwd, stopReads.signal).then(
     (state) => ({ ok: true as const, state }),
     (error: unknown) => ({ ok: false as const, error }),
   );
@@ -182,8 +185,10 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
     ctx.io.out(`\nBundle:      ${dir}\nPlan SHA-256: ${planSha}\n`);
     if (mode.speculative) ctx.io.out("Speculative: this bundle is for reading; it can never be approved or applied.\n");
     else if (blocksApproval(policyFile.findings)) ctx.io.out(`Policy: ${policyCounts.errors} error(s) block approval and apply (POLICY-BLOCKED); see above.\n`);
+    if (dirtyTree && !mode.speculative) ctx.io.out("Dirty: planned from uncommitted changes; an apply of it is never recorded in the ledger.\n");
     return { dir, manifest };
   } finally {
+    stopReads.abort();
     rmSync(tmp, { recursive: true, force: true });
   }
 }

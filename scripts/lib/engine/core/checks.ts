@@ -3,11 +3,12 @@
  * of a context and returns pass, not-applicable or fail (expected / found). The decisions in
  * decisions.ts run fixed lists of them in order; a check that throws is a refusal (fail closed).
  */
+import { sameIdentity } from "./identity";
 import { sha256 } from "./hash";
-import type { ApplyFacts, ApproveFacts, BundleFacts, EnvFacts, LedgerEntry, PlanFacts, ReviewFacts } from "./facts";
+import type { ApplyFacts, ApproveFacts, BundleFacts, EnvFacts, LedgerEntry, PlanFacts, RecordedBundle, ReviewFacts } from "./facts";
 import { fixFor, ruleFor, type RuleId } from "./rules";
 import { blocksApproval, countFindings } from "../../policy/evaluate";
-import { appliedSchema, approvalSchema, parseWith, policyFileSchema, type Approval, type Manifest } from "./schemas";
+import { appliedSchema, approvalSchema, manifestSchema, parseWith, policyFileSchema, type Approval, type Manifest } from "./schemas";
 
 export type CheckResult =
   | { readonly status: "pass" }
@@ -37,7 +38,8 @@ function defineCheck<C>(id: RuleId, check: (ctx: C) => CheckResult): Check<C> {
   return { id, info: rule.info, explanation: rule.explanation, check };
 }
 
-const sameName = (a: string, b: string): boolean => a.trim().toLowerCase() === b.trim().toLowerCase();
+/** Names are compared as a reader sees them (core/identity.ts: case, width, spacing, e-mail form, look-alikes). */
+const sameName = (a: string, b: string): boolean => sameIdentity(a, b);
 /** A hash as found, or "(none)" when there is none. */
 const orNone = (hash: string | null): string => (hash === null ? "(none)" : hash);
 
@@ -184,6 +186,31 @@ export const lockFileMatches = defineCheck<BundleContext<ApplyFacts>>("LOCK-FILE
     : fail(`.terraform.lock.hcl SHA-256 ${orNone(manifest.lockFile.sha256)}`, orNone(facts.checkout.lockFileSha256)),
 );
 
+/**
+ * The terraform that applies is the one that planned: the same version, and the same provider versions
+ * in the working directory. terraform itself refuses only some mismatches (terraform#36775).
+ */
+export const terraformVersionMatches = defineCheck<BundleContext<ApplyFacts>>("TERRAFORM-VERSION-MISMATCH", ({ facts, manifest }) => {
+  const now = facts.terraformNow;
+  if (now === undefined) return NOT_APPLICABLE;
+  const want = manifest.terraform;
+  if (now.version !== want.version) {
+    return fail(`terraform ${want.version} (the plan's, ${want.binary})`, `terraform ${now.version} (the binary that would apply)`,
+      `run with terraform ${want.version} (TERRAFORM_BINARY_NAME), or run \`promote plan ${facts.env.name}\` again with terraform ${now.version}`);
+  }
+  const names = [...new Set([...Object.keys(want.providers), ...Object.keys(now.providers)])].sort();
+  const differ = names.filter((n) => want.providers[n] !== now.providers[n]);
+  return differ.length === 0
+    ? PASS
+    : fail(`providers ${differ.map((n) => `${n} ${want.providers[n] ?? "(none)"}`).join(", ")} (the plan's)`, `${differ.map((n) => `${n} ${now.providers[n] ?? "(none)"}`).join(", ")} (the working directory's)`);
+});
+
+/** A gated env applies only bundles of committed code (a dirty bundle never enters the ledger). */
+export const bundleClean = defineCheck<BundleContext<ApplyFacts>>("BUNDLE-DIRTY", ({ facts, manifest }) => {
+  if (facts.env.delivery.promotesFrom === null) return NOT_APPLICABLE;
+  return manifest.git.dirty ? fail(`a bundle of committed code (commit ${manifest.git.commit}, clean)`, "a bundle planned from uncommitted changes (git.dirty: true)") : PASS;
+});
+
 // ---------------------------------------------------------------------------------------------
 // Approval
 // ---------------------------------------------------------------------------------------------
@@ -295,6 +322,35 @@ export const checkoutClean = defineCheck<PlanFacts>("WORKTREE-DIRTY", ({ env, ch
 export const autoApplyAllowed = defineCheck<{ env: EnvFacts }>("AUTO-APPLY-NOT-ALLOWED", ({ env }) =>
   env.delivery.autoApply ? PASS : fail(`an env whose delivery.autoApply is true`, `env "${env.name}" has delivery.autoApply false`),
 );
+
+/**
+ * No earlier apply of the env is unfinished: every claimed bundle recorded an outcome. "started" is an
+ * apply whose engine died (or still runs on another machine); "succeeded" without a ledger tag (of a
+ * clean bundle) is one whose bookkeeping failed after terraform changed the env.
+ */
+export const noUnfinishedApply = defineCheck<{ env: EnvFacts; bundles: readonly RecordedBundle[] }>("APPLY-UNFINISHED", ({ env, bundles }) => {
+  const open: string[] = [];
+  for (const b of bundles) {
+    if (b.appliedText === null) continue;
+    const applied = parseWith(appliedSchema, b.appliedText);
+    if (!applied.ok) {
+      open.push(`${b.id}: an unreadable applied.json (${applied.reason})`);
+      continue;
+    }
+    const a = applied.value;
+    const m = b.manifestText === null ? null : parseWith(manifestSchema, b.manifestText);
+    const dirty = m !== null && m.ok && m.value.git.dirty;
+    if (a.status === "started") open.push(`${b.id}: apply started by ${a.appliedBy} at ${a.startedAt} (plan SHA-256 ${a.planSha256}), no outcome recorded`);
+    else if (a.status === "succeeded" && a.ledgerTag === null && !dirty) open.push(`${b.id}: applied by ${a.appliedBy} at ${a.startedAt}, not recorded in the ledger`);
+  }
+  if (open.length === 0) return PASS;
+  const first = open[0].split(":")[0];
+  return fail(
+    "every earlier apply of this env with a recorded outcome",
+    open.slice(0, 3).join("; ") + (open.length > 3 ? `; and ${open.length - 3} more` : ""),
+    `check that no terraform runs for ${env.name} (a state lock held: \`promote unlock ${env.name} <lock id>\`), then \`promote complete ${env.name} ${first}\``,
+  );
+});
 
 function describeApplies(env: string, applies: readonly LedgerEntry[]): string {
   const last = applies.filter((a) => a.env === env).slice(-1)[0];

@@ -5,7 +5,7 @@
  */
 import * as C from "./checks";
 import { refusal, type Decision } from "./errors";
-import type { ApplyFacts, ApproveFacts, EnvFacts, PlanFacts, ReviewFacts } from "./facts";
+import type { ApplyFacts, ApproveFacts, EnvFacts, PlanFacts, RecordedBundle, ReviewFacts } from "./facts";
 import { sha256 } from "./hash";
 import { fixFor } from "./rules";
 import { manifestSchema, parseWith } from "./schemas";
@@ -20,9 +20,11 @@ export const APPLY_CHECKS: readonly C.Check<C.BundleContext<ApplyFacts>>[] = [
   C.notAlreadyApplied,
   C.backendMatches,
   C.accountMatches,
+  C.bundleClean,
   C.checkoutCommitMatches,
   C.synthDigestMatches,
   C.lockFileMatches,
+  C.terraformVersionMatches,
   C.approvalReadable,
   C.approvalPresent,
   C.approvalMatchesPlan,
@@ -93,6 +95,11 @@ export function decideReview(facts: ReviewFacts): Decision {
 /** May this env be planned from this checkout (the promotion gate)? */
 export function decidePlan(facts: PlanFacts): Decision {
   return C.runChecks(PLAN_CHECKS, facts, facts.env.name);
+}
+
+/** Did every earlier apply of the env record its outcome (checked before any plan or apply)? */
+export function decideNoUnfinished(env: EnvFacts, bundles: readonly RecordedBundle[]): Decision {
+  return C.runChecks([C.noUnfinishedApply], { env, bundles }, env.name);
 }
 
 /** May this env plan and apply in one step? */

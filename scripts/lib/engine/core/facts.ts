@@ -65,6 +65,12 @@ export interface ApplyFacts extends BundleFacts {
    * skipped; the command layer decides once offline, then again with the state it read.
    */
   readonly stateNow?: StateIdentity | null;
+  /**
+   * What `terraform version -json` of the binary that would apply reports in the working directory.
+   * Undefined: not read yet (TERRAFORM-VERSION-MISMATCH is skipped); the command layer reads it before
+   * the last decision, so it is never skipped before terraform applies.
+   */
+  readonly terraformNow?: { readonly version: string; readonly providers: Readonly<Record<string, string>> };
 }
 
 export interface ReviewFacts extends BundleFacts {
@@ -94,4 +100,11 @@ export interface PlanFacts {
    * @default "normal"
    */
   readonly kind?: "normal" | "speculative" | "rollback";
+}
+
+/** A bundle of the env as the unfinished-apply check reads it. */
+export interface RecordedBundle {
+  readonly id: string;
+  readonly manifestText: string | null;
+  readonly appliedText: string | null;
 }

@@ -184,7 +184,7 @@ export const RULES = defineRules([
     id: "STATE-LOCKED",
     info: "Terraform could not take the state lock: another plan or apply holds it.",
     explanation: "Two writers on one state corrupt it; terraform's own lock is respected, never forced.",
-    fix: "wait for the other run to finish and run the command again (never force-unlock a live run)",
+    fix: "wait for the other run to finish and run the command again; when its holder is gone (the refusal names the lock id, who holds it and since when) and nothing runs, `promote unlock <env> <lock id>`",
   },
   {
     id: "ENV-LOCKED",
@@ -203,6 +203,78 @@ export const RULES = defineRules([
     info: "`promote env create <name>` was asked for an ephemeral env the registry already has (live, or being destroyed).",
     explanation: "One pull request has one ephemeral env: a second create would allocate a second CIDR and fight the first over the same state.",
     fix: "use it as it is (`promote env list`), update it with `promote env create <env> --update`, or `promote env destroy <env>` first",
+  },
+  {
+    id: "TERRAFORM-VERSION-MISMATCH",
+    info: "The terraform that would apply reports another version (or other provider versions) than the one that made the plan.",
+    explanation: "terraform refuses some version mismatches and applies others (terraform#36775); the engine refuses every one, before terraform runs.",
+    fix: "run the plan's terraform version (TERRAFORM_BINARY_NAME), or run `promote plan <env>` again with this one",
+  },
+  {
+    id: "IDENTITY-INVALID",
+    info: "A name (--by, PROMOTE_USER, git user.name) is empty, too long, holds an invisible or control character or `<`/`>`, or has no letter or digit.",
+    explanation: "Names decide four eyes and are written into the ledger and audit; a name a reader cannot see or git refuses must stop the command before anything changes.",
+    fix: "pass a plain name with `--by <name>` (at most 100 characters) or set PROMOTE_USER / git config user.name",
+  },
+  {
+    id: "INPUT-INVALID",
+    info: "A free-text input (a comment) is too long or holds an invisible or control character.",
+    explanation: "What is recorded must read as it was written; checked before anything changes, never after.",
+    fix: "give a printable --comment of at most 500 characters",
+  },
+  {
+    id: "APPLY-UNFINISHED",
+    info: "An earlier apply of this environment started and never recorded its outcome (the engine was killed, or its bookkeeping failed).",
+    explanation: "Nobody knows what that apply changed; planning or applying on top of it would hide the incident.",
+    fix: "check that no terraform runs for <env>; if a state lock is held, `promote unlock <env> <lock id>`; then `promote complete <env> <bundle>` records the outcome from the state",
+  },
+  {
+    id: "APPLY-INCIDENT",
+    info: "The plan file terraform was given changed while terraform ran: what was applied may not be what was reviewed.",
+    explanation: "The reviewed bytes are the applied bytes; a change after the last check is never passed over: the apply is an error, audited, and the bundle marked.",
+    fix: "treat it as a security incident: find who changed the engine's private plan copy; run `promote drift <env>` and `promote plan <env>` to see what the env runs now",
+  },
+  {
+    id: "APPLY-NOT-RECORDED",
+    info: "terraform applied the plan, but recording it (applied.json, state serial, ledger tag) failed.",
+    explanation: "The change happened; the ledger and the gate must learn of it, so the step after terraform is recoverable and idempotent.",
+    fix: "fix the cause shown, then run `promote complete <env> <bundle>` (safe to run again)",
+  },
+  {
+    id: "BUNDLE-DIRTY",
+    info: "The bundle was planned from uncommitted changes (or from a synth of them) and the environment is promotion-gated.",
+    explanation: "A dirty bundle is not the code of its recorded commit: it never enters the ledger and never opens a gate.",
+    fix: "commit the changes, then run `promote plan <env>` again",
+  },
+  {
+    id: "TERRAFORM-TIMEOUT",
+    info: "A terraform command ran past its bound (PROMOTE_TIMEOUT_<INIT|PLAN|APPLY|SHOW|STATE|VERSION|FORCE_UNLOCK>); it was interrupted and its process group ended.",
+    explanation: "A dead or silent dependency (the emulator, AWS) must end with a named error, never hang the engine.",
+    fix: "check that the endpoint answers (the emulator, AWS), then run the command again; raise the bound when a real run needs longer",
+  },
+  {
+    id: "TERRAFORM-INTERRUPTED",
+    info: "The engine was interrupted (SIGINT/SIGTERM) while terraform ran; terraform was interrupted too and its process group ended.",
+    explanation: "terraform never outlives the engine; temporary files are removed and the interruption is audited.",
+    fix: "run the command again; after an interrupted apply, `promote complete <env> <bundle>` first",
+  },
+  {
+    id: "ENDPOINT-UNREACHABLE",
+    info: "terraform could not reach an endpoint (the emulator or AWS refused or dropped the connection).",
+    explanation: "A dead dependency ends with a named error; the command's temporary files are removed and the error is audited.",
+    fix: "check that the emulator (LOCAL_ENDPOINT) or AWS answers, then run the command again",
+  },
+  {
+    id: "GIT-TIMEOUT",
+    info: "A git command ran past PROMOTE_TIMEOUT_GIT (120 s by default).",
+    explanation: "git on a network file system or a hung credential helper must not hang the engine.",
+    fix: "check the repository (PROMOTE_CHECKOUT_DIR, PROMOTE_LEDGER_DIR), then run the command again",
+  },
+  {
+    id: "SYNTH-TIMEOUT",
+    info: "synth ran past PROMOTE_TIMEOUT_SYNTH (1800 s by default); its process group was ended.",
+    explanation: "A synth stuck on a hung process must end with a named error.",
+    fix: "run `npm run synth` to see what hangs, then run the command again",
   },
 ] as const);
 

@@ -119,8 +119,12 @@ export type Approval = z.infer<typeof approvalSchema>;
 export const appliedSchema = z
   .object({
     schemaVersion: z.literal(1),
-    /** started: terraform apply was launched (a crash leaves this); then succeeded or failed. */
-    status: z.enum(["started", "succeeded", "failed"]),
+    /**
+     * started: terraform apply was launched (a crash leaves this); then succeeded or failed.
+     * interrupted: the engine died or was interrupted while terraform applied (`promote complete` records
+     * it); incident: the plan bytes terraform was given changed while it ran (APPLY-INCIDENT).
+     */
+    status: z.enum(["started", "succeeded", "failed", "interrupted", "incident"]),
     planSha256: sha,
     appliedBy: z.string().min(1),
     startedAt: isoDate,

@@ -19,7 +19,12 @@ export interface AuditEntry {
   readonly env: string;
   /** plan, approve, apply, apply --auto, review... */
   readonly command: string;
-  readonly result: "ok" | "refused" | "error";
+  /**
+   * ok, refused, error: how a command ended. started: an intent recorded before a change begins (an
+   * apply), so a crash leaves a trace; incident: something that must never happen did (the applied plan
+   * bytes changed).
+   */
+  readonly result: "ok" | "refused" | "error" | "started" | "incident";
   readonly by: string;
   /** The refusal id, when result is refused. */
   readonly refusalId?: string;
@@ -37,7 +42,7 @@ const recordSchema = z
     at: z.string(),
     env: z.string(),
     command: z.string(),
-    result: z.enum(["ok", "refused", "error"]),
+    result: z.enum(["ok", "refused", "error", "started", "incident"]),
     by: z.string(),
     refusalId: z.string().optional(),
     commit: z.string().optional(),

@@ -5,16 +5,25 @@
  */
 import { getEnvironment, loadEnvironments, type EnvConfig } from "../../../../envs";
 import { AuditLog, type AuditEntry } from "./audit";
-import { findBundle } from "./bundle";
-import { EngineError, RefusalError, refusal } from "../core/errors";
+import { findBundle, listBundles, readBundle } from "./bundle";
+import { join } from "node:path";
+import { printable, validateIdentity } from "../core/identity";
+import { decideNoUnfinished } from "../core/decisions";
+import { envFacts } from "../core/facts";
+import { PLAN_INPUTS } from "./synth";
+import { EngineError, must, RefusalError, refusal } from "../core/errors";
 import { Ledger } from "./ledger";
 import { acquireLock, describeHolder } from "./lock";
 import { auditPath, envLockPath, envPlansDir, resolvePaths, type EnginePaths } from "./paths";
 import { fixFor } from "../core/rules";
 import { LocalBundleStore } from "./store";
 
-/** Files whose uncommitted changes make a gated plan refuse (WORKTREE-DIRTY): what synth reads. */
-export const SYNTH_INPUTS = ["main.ts", "envs", "constructs", "stacks", "package.json", "package-lock.json", "scripts/toolchain.json", "cdktf.json", "tsconfig.json"];
+/**
+ * Files whose uncommitted changes make a gated plan refuse (WORKTREE-DIRTY) and mark a bundle dirty: what
+ * the project's synth reads and what changes what a plan may do (synth.ts PLAN_INPUTS; every path for a
+ * custom PROMOTE_SYNTH_COMMAND).
+ */
+export const SYNTH_INPUTS: readonly string[] = PLAN_INPUTS;
 
 export interface Io {
   out(text: string): void;
@@ -50,6 +59,13 @@ export async function audited<T>(ctx: EngineContext, env: string, command: strin
   const audit = new AuditLog(auditPath(ctx.paths, env), env);
   const broken = audit.brokenRefusal();
   if (broken) throw new RefusalError(broken);
+  // Who acts is checked before anything else: a name nobody can read, or git refuses, stops here.
+  const name = validateIdentity(by);
+  if (!name.ok) {
+    const bad = new RefusalError(refusal("IDENTITY-INVALID", 'a name a reader can see: 1-100 characters with a letter or digit, no control or invisible characters, no "<" or ">" outside "Name <addr>"', name.problem, fixFor("IDENTITY-INVALID", env)));
+    await audit.append({ env, command, by: printable(by), result: "refused", refusalId: "IDENTITY-INVALID", detail: `found ${name.problem}`.slice(0, 500) }, ctx.now());
+    throw bad;
+  }
   const info: AuditInfo = {};
   let outcome: { value: T; detail: string };
   try {
@@ -85,6 +101,15 @@ export async function withEnvLock<T>(ctx: EngineContext, env: string, command: s
   } finally {
     got.lock.release();
   }
+}
+
+/** Refuses (APPLY-UNFINISHED) while an earlier apply of the env has no recorded outcome. */
+export function refuseUnfinished(ctx: EngineContext, env: EnvConfig): void {
+  const bundles = listBundles(ctx.paths, env.name).map((id) => {
+    const files = readBundle(join(envPlansDir(ctx.paths, env.name), id));
+    return { id, manifestText: files.manifestText, appliedText: files.appliedText };
+  });
+  must(decideNoUnfinished(envFacts(env), bundles));
 }
 
 export function envConfig(ctx: EngineContext, name: string): EnvConfig {

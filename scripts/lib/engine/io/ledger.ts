@@ -52,9 +52,11 @@ export class Ledger {
     this.ensureCommit(commit);
     const base = `${TAG_PREFIX}/${env}/${stamp(at)}`;
     const message = `promote apply ${env}\n\n${JSON.stringify({ env, commit, ...rec, at: at.toISOString() }, null, 2)}\n`;
+    // The committer is the engine; who applied is in the message (a name git refuses as an ident can
+    // never fail the ledger after terraform changed the env).
     const vars = {
       ...process.env,
-      GIT_COMMITTER_NAME: rec.appliedBy,
+      GIT_COMMITTER_NAME: "promote",
       GIT_COMMITTER_EMAIL: process.env.GIT_COMMITTER_EMAIL || "promote@localhost",
       GIT_COMMITTER_DATE: at.toISOString(),
     };
@@ -66,6 +68,22 @@ export class Ledger {
       return name;
     }
     throw new Error(`could not find a free tag name for ${base}`);
+  }
+
+  /** The tag that records this bundle's apply of env, or null (`promote complete` is idempotent by it). */
+  tagOf(env: string, bundleId: string): string | null {
+    const out = git(this.dir, ["for-each-ref", "--format=%(refname:strip=2)%00%(contents)%00%00", `refs/tags/${TAG_PREFIX}/${env}/`]);
+    for (const chunk of out.split("\0\0")) {
+      const [tag, message] = chunk.replace(/^\n/, "").split("\0");
+      if (!tag || message === undefined) continue;
+      const json = message.slice(message.indexOf("{"));
+      try {
+        if ((JSON.parse(json) as { bundleId?: unknown }).bundleId === bundleId) return tag;
+      } catch {
+        // a tag not written by promote: not this bundle's
+      }
+    }
+    return null;
   }
 
   private ensureCommit(commit: string): void {

@@ -13,7 +13,7 @@ import { fixFor } from "../core/rules";
 import type { Manifest } from "../core/schemas";
 import type { Io } from "./context";
 import { SYNTH_FILE } from "./synth";
-import { classifyFailure, failure, parseStatePull, parseVersion, runTerraform, type TfResult } from "./terraform";
+import { classifyFailure, failure, lockAge, parseLockInfo, parseStatePull, parseVersion, runTerraform, type TfResult } from "./terraform";
 import { terraformEnv } from "../../toolchain";
 
 /** What the steps need of the engine context. */
@@ -58,8 +58,8 @@ export async function tfInit(ctx: TfContext, cwd: string, readonlyLock: boolean)
   if (after !== null) writeFileSync(stamp, after);
 }
 
-export async function tfStatePull(ctx: TfContext, cwd: string): Promise<StateIdentity | null> {
-  const r = await runTerraform(["state", "pull"], { cwd, vars: ctx.vars });
+export async function tfStatePull(ctx: TfContext, cwd: string, signal?: AbortSignal): Promise<StateIdentity | null> {
+  const r = await runTerraform(["state", "pull"], { cwd, vars: ctx.vars, signal });
   if (r.code !== 0) throw failure("state pull", r);
   try {
     return parseStatePull(r.stdout);
@@ -68,10 +68,22 @@ export async function tfStatePull(ctx: TfContext, cwd: string): Promise<StateIde
   }
 }
 
-export function tfRefusal(kind: "PLAN-STALE" | "STATE-LOCKED", env: string, manifest: Manifest | null): RefusalError {
-  return kind === "PLAN-STALE"
-    ? new RefusalError(refusal("PLAN-STALE", `state as planned (${manifest?.priorState ? `serial ${manifest.priorState.serial}` : "no state"})`, 'terraform: "Saved plan is stale" (the state changed since the plan)', fixFor("PLAN-STALE", env)))
-    : new RefusalError(refusal("STATE-LOCKED", "the state lock free", "terraform: Error acquiring the state lock (another run holds it)", fixFor("STATE-LOCKED", env)));
+/**
+ * terraform's refusals as ours. STATE-LOCKED names the lock (id, holder, operation, age, from terraform's
+ * Lock Info) and the safe recovery: wait for a live holder; `promote unlock` a dead one's.
+ */
+export function tfRefusal(kind: "PLAN-STALE" | "STATE-LOCKED", env: string, manifest: Manifest | null, run?: TfResult, now: Date = new Date()): RefusalError {
+  if (kind === "PLAN-STALE") {
+    return new RefusalError(refusal("PLAN-STALE", `state as planned (${manifest?.priorState ? `serial ${manifest.priorState.serial}` : "no state"})`, 'terraform: "Saved plan is stale" (the state changed since the plan)', fixFor("PLAN-STALE", env)));
+  }
+  const lock = run ? parseLockInfo(`${run.stdout}\n${run.stderr}`) : null;
+  if (lock === null || lock.id === null) {
+    return new RefusalError(refusal("STATE-LOCKED", "the state lock free", "terraform: Error acquiring the state lock (another run holds it)", fixFor("STATE-LOCKED", env)));
+  }
+  const age = lockAge(lock.created, now);
+  const found = `lock id ${lock.id} held by ${lock.who ?? "(unknown)"} (${lock.operation ?? "an operation"}, terraform ${lock.version ?? "?"})${age ? ` for ${age}` : ""}, since ${lock.created ?? "(unknown)"}`;
+  const fix = `if that run is still going, wait for it and run the command again; if its holder is gone (check on ${(lock.who ?? "").split("@")[1] || "its machine"} that no terraform runs for ${env}), \`promote unlock ${env} ${lock.id}\` (terraform force-unlock, audited), then run the command again`;
+  return new RefusalError(refusal("STATE-LOCKED", "the state lock free", found, fix));
 }
 
 /** normal: the changes to make; destroy: remove everything; refresh-only: what changed outside terraform. */
@@ -93,7 +105,7 @@ export async function tfPlanToFile(ctx: TfContext, cwd: string, env: string, pla
   }
   if (kind === "refresh-only" && run.code === 0) return { changes: false };
   if (run.code !== 0 && !(kind === "refresh-only" && run.code === 2)) {
-    if (classifyFailure(run) === "STATE-LOCKED") throw tfRefusal("STATE-LOCKED", env, null);
+    if (classifyFailure(run) === "STATE-LOCKED") throw tfRefusal("STATE-LOCKED", env, null, run);
     throw failure(kind === "normal" ? "plan" : `plan -${kind}`, run);
   }
   chmodSync(planFile, 0o600);
@@ -134,7 +146,7 @@ export async function tfApplyFile(ctx: TfContext, cwd: string, planFile: string,
   if (run.code !== 0) {
     const kind = classifyFailure(run);
     o.onFailure?.(kind !== null);
-    if (kind !== null) throw tfRefusal(kind, o.env, o.manifest);
+    if (kind !== null) throw tfRefusal(kind, o.env, o.manifest, run);
     throw failure(o.what, run);
   }
   return run;
