@@ -20,7 +20,7 @@
 // with apt-get when missing and running as root). Every failure names what was missing, where it looked, and the variable.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, chmodSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -278,8 +278,31 @@ function build() {
   const r = run(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"]);
   if (r.status !== 0) throw new SetupError(`TypeScript build failed (tsc -p tsconfig.json, exit ${r.status}):\n${r.stdout}${r.stderr}`);
   mkdirSync(join(ROOT, "dist"), { recursive: true });
+  const stale = removeStaleOutputs(join(ROOT, "dist"), ROOT);
   writeFileSync(stamp, new Date().toISOString());
-  done("typescript build", "dist/ compiled");
+  done("typescript build", `dist/ compiled${stale > 0 ? `; ${stale} output(s) of deleted or moved sources removed` : ""}`);
+}
+
+/**
+ * Removes compiled files whose source is gone (a moved module left behind would be loaded instead of its
+ * new folder: `./commands` resolves `commands.js` before `commands/index.js`). Returns how many it removed.
+ */
+function removeStaleOutputs(dir, srcDir) {
+  let removed = 0;
+  for (const f of readdirSync(dir, { withFileTypes: true })) {
+    const out = join(dir, f.name);
+    if (f.isDirectory()) {
+      removed += removeStaleOutputs(out, join(srcDir, f.name));
+      continue;
+    }
+    const m = /^(.*?)(\.d\.ts|\.js\.map|\.js)$/.exec(f.name);
+    if (!m) continue;
+    const base = join(srcDir, m[1]);
+    if ([".ts", ".js", ".mjs"].some((ext) => existsSync(base + ext))) continue;
+    unlinkSync(out);
+    removed += 1;
+  }
+  return removed;
 }
 
 
