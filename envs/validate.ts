@@ -8,7 +8,7 @@
 import { ZodIssue } from "zod";
 import { overlaps, parseCidr, subnetCapacity, Cidr } from "./cidr";
 import { EnvConfig, envConfigSchema } from "./schema";
-import { fingerprint, parseSshPublicKey } from "../scripts/lib/engine/core/ssh-signature";
+import { fingerprint, parseSshPublicKey } from "./ssh-keys";
 
 /** Thrown with every problem found, one per line. */
 export class ConfigError extends Error {

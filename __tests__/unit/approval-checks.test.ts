@@ -19,7 +19,7 @@ import {
 } from "../../scripts/lib/engine/core/approval-statement";
 import { identityKeys, identityProblem, sharedIdentity } from "../../scripts/lib/engine/core/identity";
 import { parseAllowedSigners, formatAllowedSigners } from "../../scripts/lib/engine/core/allowed-signers";
-import { fingerprint, parseSshPublicKey, parseSshSignature, publicKeyLineOf, signSshSignature, verifySshSignature } from "../../scripts/lib/engine/core/ssh-signature";
+import { fingerprint, parseSshPublicKey, parseSshSignature, publicKeyLineOf, signSshSignature, verifySshSignature } from "../../envs/ssh-keys";
 import { RULE_IDS } from "../../scripts/lib/engine/core/rules";
 
 interface TestKey {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { approversDigest, decideSignedApprovals, decideSigning, statementFor, type SignedApprovalFacts } from "../../scripts/lib/engine/core/approval-checks";
 import { APPROVAL_NAMESPACE, formatSignedApproval, renderStatement } from "../../scripts/lib/engine/core/approval-statement";
-import { publicKeyLineOf, signSshSignature } from "../../scripts/lib/engine/core/ssh-signature";
+import { publicKeyLineOf, signSshSignature } from "../../envs/ssh-keys";
 import {
   DEMO_SIGNERS_VARIABLE,
   commitAuthor,

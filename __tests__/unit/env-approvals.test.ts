@@ -2,7 +2,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { ENVIRONMENTS, checkEnvConfig, loadEnvironments } from "../../envs";
 import type { EnvConfig } from "../../envs";
-import { publicKeyLineOf } from "../../scripts/lib/engine/core/ssh-signature";
+import { publicKeyLineOf } from "../../envs/ssh-keys";
 
 const keyLine = () => publicKeyLineOf(generateKeyPairSync("ed25519").privateKey);
 const copy = (name: string): EnvConfig => JSON.parse(JSON.stringify(ENVIRONMENTS.find((e) => e.name === name)));

@@ -9,7 +9,7 @@
  * unknown options are refused instead of being silently ignored.
  */
 import { PRINCIPAL_PATTERN } from "./identity";
-import { ED25519_KEY_TYPE, parseSshPublicKey, type Parsed } from "./ssh-signature";
+import { ED25519_KEY_TYPE, parseSshPublicKey, type Parsed } from "../../../../envs/ssh-keys";
 
 export interface AllowedSigner {
   readonly principal: string;

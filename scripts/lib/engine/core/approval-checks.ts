@@ -1,7 +1,7 @@
 /**
  * The checks of signed approvals: pure functions of facts the command layer gathered (the env's
  * approver config from the bundle's commit, the bundle's identity, the commit's author, the approval
- * records' texts, the time). No I/O: signatures are verified in-process (ssh-signature.ts).
+ * records' texts, the time). No I/O: signatures are verified in-process (envs/ssh-keys.ts).
  *
  * Results have the engine's refusal shape (`{ ok: false, id, expected, found, fix }`), the first
  * failure wins, and a check that throws is a refusal (fail closed). Every approval record present must
@@ -18,7 +18,7 @@ import type { EnvConfig } from "../../../../envs/schema";
 import { approvalFixFor, type ApprovalCheckId } from "./approval-rules";
 import { APPROVAL_NAMESPACE, buildStatement, defaultNotAfter, parseStatement, signedApprovalSchema, type ApprovalStatement, type Built } from "./approval-statement";
 import { identityProblem, normalizeName, sharedIdentity } from "./identity";
-import { fingerprint, parseSshPublicKey, parseSshSignature, verifySshSignature } from "./ssh-signature";
+import { fingerprint, parseSshPublicKey, parseSshSignature, verifySshSignature } from "../../../../envs/ssh-keys";
 
 export type ApprovalsConfig = EnvConfig["delivery"]["approvals"];
 export type Approver = ApprovalsConfig["approvers"][number];

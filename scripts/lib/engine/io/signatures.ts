@@ -6,7 +6,7 @@
  *
  * Why ssh-keygen signs and node verifies: signing through ssh-keygen uses the engineer's key however it
  * is kept (ssh-agent, a passphrase, a key file git already signs commits with) without this code ever
- * reading a private key; verifying in-process (core/ssh-signature.ts) keeps `promote apply` free of a
+ * reading a private key; verifying in-process (envs/ssh-keys.ts) keeps `promote apply` free of a
  * subprocess and the check a pure function. Both sides speak the standard SSHSIG format, so either
  * tool verifies the other's signatures.
  */
@@ -17,7 +17,7 @@ import { join, resolve } from "node:path";
 import { parseAllowedSigners, formatAllowedSigners, type AllowedSigner } from "../core/allowed-signers";
 import type { ApprovalsConfig } from "../core/approval-checks";
 import { APPROVAL_NAMESPACE } from "../core/approval-statement";
-import { fingerprint, parseSshPublicKey, parseSshSignature, verifySshSignature } from "../core/ssh-signature";
+import { fingerprint, parseSshPublicKey, parseSshSignature, verifySshSignature } from "../../../../envs/ssh-keys";
 
 /** A signature may wait for a passphrase or a security-key touch: two minutes, then it is stopped. */
 export const SIGN_TIMEOUT_MS = 120_000;

@@ -1,4 +1,7 @@
 /**
+ * Lives in envs/ because the approver list is config: validate.ts checks every approver key with it, and
+ * synth (which reads only envs/, constructs/, stacks/) must not reach into the engine.
+ *
  * OpenSSH keys and signatures, pure (no I/O, no subprocess): Ed25519 public keys in the one-line
  * `ssh-ed25519 AAAA... comment` form and signatures in the SSHSIG format that `ssh-keygen -Y sign`
  * writes (OpenSSH's PROTOCOL.sshsig). Verification runs in-process with node's Ed25519, so `promote
