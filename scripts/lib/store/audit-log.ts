@@ -11,33 +11,13 @@
  * (an overwrite leaves a second version, a delete a marker: both are reported), each record's hash
  * matches its content and chains to the previous one.
  */
-import { z } from "zod";
-import { GENESIS_HASH, recordHash, type AuditEntry, type AuditRecord } from "../engine/io/audit";
-import { SHA256_PATTERN } from "../engine/core/hash";
+import { GENESIS_HASH, recordHash, recordSchema, type AuditEntry, type AuditRecord } from "../engine/io/audit";
 import { StoreError, storeRefusal } from "./errors";
 import { KeyExists, StoreBucket } from "./s3";
 
 export const AUDIT_PREFIX = "audit/";
 const SEQ_DIGITS = 12;
 
-const recordSchema = z
-  .object({
-    seq: z.number().int().positive(),
-    at: z.string(),
-    env: z.string(),
-    command: z.string(),
-    result: z.enum(["ok", "refused", "error"]),
-    by: z.string(),
-    refusalId: z.string().optional(),
-    commit: z.string().optional(),
-    bundleId: z.string().optional(),
-    planSha256: z.string().optional(),
-    approver: z.string().optional(),
-    detail: z.string().optional(),
-    prevHash: z.string().regex(SHA256_PATTERN),
-    hash: z.string().regex(SHA256_PATTERN),
-  })
-  .strict();
 
 export type S3AuditVerdict =
   | { readonly ok: true; readonly count: number; readonly lastHash: string }

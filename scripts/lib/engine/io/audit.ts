@@ -36,7 +36,8 @@ export interface AuditEntry {
   readonly detail?: string;
 }
 
-const recordSchema = z
+/** One audit record, the same in the local log and in the env's S3 store (scripts/lib/store/audit-log.ts). */
+export const recordSchema = z
   .object({
     seq: z.number().int().positive(),
     at: z.string(),
