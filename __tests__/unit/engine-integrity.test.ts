@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 /**
  * Issue 11, the pure parts: identity validation and comparison, the terraform version check, the dirty
  * bundle check, the runner's bounds and its reading of terraform's lock info, the synth stamp's reuse rule.
@@ -110,6 +111,31 @@ describe("the terraform runner's bounds and state-lock reading", () => {
       const run = runTerraform(["plan"], { cwd: t.dir, vars: { ...process.env, TERRAFORM_BINARY_NAME: fake, PROMOTE_TIMEOUT_GRACE: "1" }, signal: ac.signal });
       setTimeout(() => ac.abort(), 300);
       await expect(run).rejects.toThrow(/^TERRAFORM-INTERRUPTED/);
+    } finally {
+      t.cleanup();
+    }
+  }, 30_000);
+
+  it("leaves nothing running when its caller aborts after the run ended: the engine exits when its work is done", () => {
+    const t = tempDir();
+    try {
+      const fake = join(t.dir, "tf");
+      writeFileSync(fake, "#!/bin/sh\necho ok\n", { mode: 0o755 });
+      // GIVEN a finished run WHEN its caller aborts the reads it no longer needs (plan does) THEN the
+      // process exits at once (a kill timer started by the late abort kept it alive for grace + 10 s).
+      const runner = join(__dirname, "../../scripts/lib/engine/io/terraform.ts");
+      const code = `const { runTerraform } = require(${JSON.stringify(runner)});
+        (async () => {
+          const ac = new AbortController();
+          const r = await runTerraform(["state", "pull"], { cwd: ${JSON.stringify(t.dir)}, vars: { ...process.env, TERRAFORM_BINARY_NAME: ${JSON.stringify(fake)} }, signal: ac.signal });
+          ac.abort();
+          process.stdout.write("code " + r.code);
+        })();`;
+      const hook = join(__dirname, "../../scripts/lib/engine/ts-hook.js");
+      const run = spawnSync(process.execPath, ["-r", hook, "-e", code], { encoding: "utf8", timeout: 20_000 });
+      expect(run.stdout).toBe("code 0");
+      expect(run.signal).toBeNull();
+      expect(run.status).toBe(0);
     } finally {
       t.cleanup();
     }

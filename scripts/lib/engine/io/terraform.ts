@@ -149,9 +149,12 @@ export function runTerraform(args: readonly string[], options: TfOptions): Promi
     const err: Buffer[] = [];
     let ended: "timeout" | "interrupted" | null = null;
     let killTimer: NodeJS.Timeout | undefined;
+    // Set once the run is over: a later stop (an abort of a read the caller no longer needs) must not
+    // start a kill timer that nothing clears, which kept the engine alive (grace + 10) s after its work.
+    let finished = false;
     const handle = {
       stop(reason: "timeout" | "interrupted") {
-        if (ended !== null) return;
+        if (ended !== null || finished) return;
         ended = reason;
         try {
           child.kill("SIGTERM");
@@ -170,7 +173,15 @@ export function runTerraform(args: readonly string[], options: TfOptions): Promi
     };
     running.add(handle);
     if (options.signal?.aborted) handle.stop("interrupted");
-    options.signal?.addEventListener("abort", () => handle.stop("interrupted"), { once: true });
+    const onAbort = () => handle.stop("interrupted");
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    const settle = () => {
+      finished = true;
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      options.signal?.removeEventListener("abort", onAbort);
+      running.delete(handle);
+    };
     const timer = setTimeout(() => handle.stop("timeout"), limit * 1000);
     child.stdout?.on("data", (b: Buffer) => {
       out.push(b);
@@ -181,14 +192,11 @@ export function runTerraform(args: readonly string[], options: TfOptions): Promi
       options.echo?.(b.toString("utf8"));
     });
     child.on("error", (e) => {
-      clearTimeout(timer);
-      running.delete(handle);
+      settle();
       reject(new EngineError(`could not run ${binary} ${subcommand}: ${e.message}`));
     });
     child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      running.delete(handle);
+      settle();
       const stdout = Buffer.concat(out).toString("utf8");
       const stderr = Buffer.concat(err).toString("utf8");
       if (code === 127 && /promote-guard: could not run/.test(stderr)) {
