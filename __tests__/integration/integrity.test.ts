@@ -394,7 +394,7 @@ describe("issue 11: apply's integrity and crash safety, attacked", () => {
       expectExit(again, 0);
       expect(again.out).toMatch(/already/);
       expect(ledgerTags(checkout, "dev")).toEqual(once);
-      expect(audit("dev").filter((a) => a.command === "complete" && a.result === "ok")).toHaveLength(2);
+      expect(audit("dev").filter((a) => a.command === "complete" && a.result === "ok" && a.bundleId === id)).toHaveLength(2);
       await auditIntact("dev");
       // and staging's gate now opens for c6
       expectExit(await cli(["plan", "staging"]), 0);
