@@ -143,7 +143,7 @@ describe("the local target: dev, staging and prod on the emulator, each in its o
       expect({ env, stateBuckets, lockTables }).toEqual({ env, stateBuckets: [cfg.stateBackend.bucket], lockTables: [cfg.stateBackend.lockTable] });
       // The env's state object (written by the apply through the S3 backend) is in its own bucket.
       const list = await s3(env).send(new ListObjectsV2Command({ Bucket: cfg.stateBackend.bucket }));
-      expect((list.Contents ?? []).map((o) => o.Key)).toEqual([cfg.stateBackend.key]);
+      expect((list.Contents ?? []).map((o) => o.Key)).toEqual([`bootstrap/${cfg.name}/terraform.tfstate`, cfg.stateBackend.key]);
     }
   }, SDK_MS);
 
@@ -229,7 +229,7 @@ describe("the local target: dev, staging and prod on the emulator, each in its o
       // Nothing appeared in prod's account (and prod's state object is untouched: still only its key).
       expect(await accountContents("prod")).toEqual(before);
       const objects = await s3("prod").send(new ListObjectsV2Command({ Bucket: prod.stateBackend.bucket }));
-      expect((objects.Contents ?? []).map((o) => o.Key)).toEqual([prod.stateBackend.key]);
+      expect((objects.Contents ?? []).map((o) => o.Key)).toEqual([`bootstrap/${prod.name}/terraform.tfstate`, prod.stateBackend.key]);
     },
     STEP_MS,
   );

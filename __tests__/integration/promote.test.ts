@@ -347,7 +347,7 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
       const s3 = new S3Client({ ...clientConfig(emu().endpoint, await accountCredentials(emu().endpoint, ACCOUNTS[env])), forcePathStyle: true });
       try {
         const objects = await s3.send(new ListObjectsV2Command({ Bucket: cfg.stateBackend.bucket }));
-        expect((objects.Contents ?? []).map((o) => o.Key)).toEqual([cfg.stateBackend.key]);
+        expect((objects.Contents ?? []).map((o) => o.Key)).toEqual([`bootstrap/${cfg.name}/terraform.tfstate`, cfg.stateBackend.key]);
       } finally {
         s3.destroy();
       }
