@@ -7,9 +7,17 @@ import { ConfigError, loadEnvironments } from "./envs";
 import { BootstrapStack } from "./stacks/bootstrap-stack";
 import { EnvironmentStack } from "./stacks/environment-stack";
 import { TargetError, targetFromEnv } from "./stacks/target";
+import toolchain from "./scripts/toolchain.json";
+
+/**
+ * The terraform releases the synthesized code needs (write-only attributes: 1.11). cdktf ignores this
+ * context key; cdktn validates features such as write-only attributes against it (its default,
+ * ">=1.5.7", refuses them), so the migration (scripts/migrate-cdktn.mjs) synthesizes the same stacks.
+ */
+const TARGET_VERSIONS = { terraform: `>=${toolchain.terraform.minimumVersion}` };
 
 try {
-  const app = new App();
+  const app = new App({ context: { targetVersions: TARGET_VERSIONS } });
   const target = targetFromEnv();
   const envs = loadEnvironments();
   for (const config of envs) {

@@ -179,7 +179,9 @@ function sh(cmd, argv, opts) {
   const r = spawnSync(cmd, argv, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, input: opts.input });
   if (r.error?.code === "ENOENT") throw new MigrationError(`${opts.what}: "${cmd}" not found on PATH`);
   if (r.status !== 0) {
-    const tail = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").slice(-15).join("\n");
+    // The message, not the stack: a thrown error's frames ("    at ...") would push its text out of the tail.
+    const lines = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").filter((l) => !/^\s+at /.test(l) && !/^Node\.js v/.test(l));
+    const tail = lines.slice(-15).join("\n").trim();
     throw new MigrationError(`${opts.what} failed (${cmd} ${argv.join(" ")}, exit ${r.status}) in ${opts.cwd}:\n${tail}`);
   }
   return r.stdout;
