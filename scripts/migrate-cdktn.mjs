@@ -299,9 +299,10 @@ export function migrate(opts, log = (l) => process.stderr.write(`${l}\n`)) {
     sh(join(node22, "node"), [join("node_modules", "cdktn-cli", "bin", "cdktn"), "get"], { cwd: scratch, env: { ...node22Env, ...tfEnv, CI: "1" }, what: "cdktn get" }),
   );
   step("tsc (bindings compiled once)", () =>
-    sh(process.execPath, [join("node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: scratch, what: "tsc (cdktn)" }),
+    sh(join(node22, "node"), [join("node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: scratch, env: node22Env, what: "tsc (cdktn)" }),
   );
-  step("cdktn synth", () => sh(process.execPath, ["dist/main.js"], { cwd: scratch, env: { ...synthVars(), CDKTF_OUTDIR: join(scratch, "cdktf.out") }, what: "cdktn synth" }));
+  // cdktn (like its CLI) needs Node >= 22.19: the migrated app is synthesized under that Node, not this one.
+  step("cdktn synth", () => sh(join(node22, "node"), ["dist/main.js"], { cwd: scratch, env: { ...synthVars(node22Env), CDKTF_OUTDIR: join(scratch, "cdktf.out") }, what: "cdktn synth" }));
   const comparison = step("compare every stack", () => compareSynths(join(scratch, REFERENCE_OUT), join(scratch, "cdktf.out")));
 
   let applied = null;
