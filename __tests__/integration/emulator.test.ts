@@ -107,6 +107,25 @@ describe("emulator lifecycle", () => {
     });
   }, 30_000);
 
+  it("never adopts another emulator that holds the port: its own launcher must report ready", async () => {
+    // GIVEN an emulator of another state dir on a port
+    const other = await startTestEmulator();
+    const mine = mkdtempSync(join(tmpdir(), "emulator-mine-"));
+    try {
+      // WHEN a start in this state dir asks for that port
+      // THEN it fails (the port answers, but not from the launcher it spawned), rather than sharing the other's accounts
+      await expect(startEmulator({ stateDir: mine, port: other.port, env: noEnv, timeoutMs: 20_000 })).rejects.toMatchObject({
+        code: "START_EXITED",
+        message: expect.stringContaining(`EMULATOR PORT IN USE: 127.0.0.1:${other.port}`),
+      });
+      expect(existsSync(join(mine, `${other.port}.json`))).toBe(false);
+      expect(await answers(other.port)).toBe(true);
+    } finally {
+      await other.stop();
+      rmSync(mine, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("gives two test emulators two ports and two pids", async () => {
     const [a, b] = await Promise.all([startTestEmulator(), startTestEmulator()]);
     try {

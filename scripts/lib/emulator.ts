@@ -281,9 +281,12 @@ async function launch(
         `emulator: the launcher exited (code ${exited.code}${exited.signal ? `, signal ${exited.signal}` : ""}) before answering on ${EMULATOR_HOST}:${port}.\n--- ${p.logFile} (tail) ---\n${tail(p.logFile)}`,
       );
     }
-    if (await answers(port, 1000)) {
-      const ready = /EMULATOR READY (\{.*\})/.exec(tail(p.logFile, 200));
-      const info = ready ? (JSON.parse(ready[1]) as { patches?: string[]; moto?: string }) : {};
+    // Ready means: OUR launcher (its pid in its READY line) bound the port, and the port answers. An answer
+    // alone could come from another emulator that took the port first (this launcher then exits PORT IN
+    // USE): adopting it would make two runs share accounts, state buckets and locks.
+    const ready = /EMULATOR READY (\{.*\})/.exec(tail(p.logFile, 200));
+    const info = ready ? (JSON.parse(ready[1]) as { pid?: number; patches?: string[]; moto?: string }) : undefined;
+    if (info && info.pid === child.pid && (await answers(port, 1000))) {
       return {
         pid: child.pid!,
         port,
