@@ -158,6 +158,7 @@ describe("promote env (emulator, the real dev-shaped stack)", () => {
     expect(audit.verify().ok).toBe(true);
     expect(audit.records().map((r) => `${r.command} ${r.result}${r.refusalId ? ` ${r.refusalId}` : ""}`)).toEqual([
       "env create ok",
+      "apply started", // the intent record written before terraform applies (issue 11)
       "apply --auto ok",
       "env create refused EPHEMERAL-EXISTS",
       "env destroy ok",
