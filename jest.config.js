@@ -7,6 +7,8 @@ const common = {
   preset: "ts-jest",
   testEnvironment: "node",
   setupFiles: ["<rootDir>/__tests__/helpers/jest-env.ts"],
+  // .local/ holds fetched toolchains (Node 22 and 24 packages, the venv, cdktn scratch copies): not modules of the project
+  modulePathIgnorePatterns: ["<rootDir>/.local/"],
   transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: { warnOnly: false }, isolatedModules: true }] },
 };
 

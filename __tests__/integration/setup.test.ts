@@ -3,7 +3,8 @@
  * what was missing, where it looked and which variable overrides it. Runs the real script.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
 
@@ -43,6 +44,21 @@ describe("scripts/setup.mjs", () => {
     expect(r.status).toBe(1);
     expect(r.out).toContain('setup failed: terraform not found: looked for "terraform-not-installed" on PATH');
     expect(r.out).toContain("set TERRAFORM_BINARY_NAME");
+  });
+
+  it("refuses a terraform older than the minimum (write-only attributes need 1.11), naming both and TERRAFORM_BINARY_NAME", () => {
+    const dir = mkdtempSync(join(tmpdir(), "setup-old-terraform-"));
+    try {
+      const fake = join(dir, "terraform-1.10.5");
+      writeFileSync(fake, `#!/bin/sh\necho '{"terraform_version":"1.10.5","platform":"linux_amd64"}'\n`);
+      chmodSync(fake, 0o755);
+      const r = setup(["--if-needed"], { TERRAFORM_BINARY_NAME: fake });
+      expect(r.status).toBe(1);
+      expect(TOOLCHAIN.terraform.minimumVersion).toBe("1.11.0");
+      expect(r.out).toContain(`setup failed: terraform 1.10.5 is too old: expected >= 1.11.0 (binary "${fake}", set TERRAFORM_BINARY_NAME to another)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("--node: refuses a major the project does not support, naming the supported ones, and prints no folder", () => {
