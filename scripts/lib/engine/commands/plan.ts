@@ -80,7 +80,7 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
   const auto = mode.auto;
   // The code planned: the checkout, or a rollback's temporary worktree (same output folder).
   const paths: EnginePaths = mode.codeDir ? { ...ctx.paths, checkoutDir: mode.codeDir } : ctx.paths;
-  refuseUnfinished(ctx, cfg);
+  await refuseUnfinished(ctx, cfg);
   const commit = headCommit(paths.checkoutDir, ctx.vars);
   info.commit = commit;
   const dirtyInputs = dirtyPaths(paths.checkoutDir, planInputs(ctx.vars), ctx.vars);
