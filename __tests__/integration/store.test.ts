@@ -207,6 +207,37 @@ describe("the shared store (PROMOTE_STORE=s3): three homes, one record", () => {
     expect(vpc?.instances[0].attributes.tags?.version).toBe("b");
   }, STEP_MS);
 
+  it("a half-written bundle (no commit marker) is never listed, reviewed or applied: BUNDLE-INCOMPLETE", async () => {
+    const store = await openEnvStore(cfg, { vars: homes.A.vars });
+    const id = "20991231T235959Z-0123456789-half";
+    try {
+      await store.bundles.bucket.putCreateOnly(`bundles/${id}/plan.tfplan`, "an upload that stopped here", { kmsKeyArn: store.kmsKeyArn });
+      await store.bundles.bucket.putCreateOnly(`bundles/${id}/manifest.json`, "{}", { kmsKeyArn: store.kmsKeyArn });
+    } finally {
+      store.close();
+    }
+    const listed = await homes.B.cli(["bundles", ENV]);
+    expectExit(listed, 0);
+    expect(listed.out).not.toContain(id);
+    expectRefusal(await homes.B.cli(["review", ENV, id]), "BUNDLE-INCOMPLETE");
+    const serial = (await state()).serial;
+    expectRefusal(await homes.C.cli(["apply", ENV, id]), "BUNDLE-INCOMPLETE");
+    expect((await state()).serial).toBe(serial);
+    expect(existsSync(join(homes.C.vars.PROMOTE_HOME as string, ENV, id))).toBe(false);
+  }, STEP_MS);
+
+  it("measured: what the store adds to a plan (the same home, nothing to synthesize or init; local folder vs s3)", async () => {
+    const seconds = async (store: string): Promise<number> => {
+      const t = Date.now();
+      const r = await promote(["plan", ENV], { ...homes.A.vars, PROMOTE_STORE: store });
+      expectExit(r, 0);
+      return (Date.now() - t) / 1000;
+    };
+    const local = await seconds("local");
+    const s3plan = await seconds("s3");
+    process.stderr.write(`store.test measured: plan with PROMOTE_STORE=local ${local.toFixed(1)} s, with s3 ${s3plan.toFixed(1)} s (adds ${(s3plan - local).toFixed(1)} s)\n`);
+  }, STEP_MS);
+
   it("the applied record is create-only: of two writers racing for it exactly one wins", async () => {
     const store = await openEnvStore(cfg, { vars: homes.A.vars });
     try {
