@@ -147,6 +147,34 @@ export function previousEnvApplies(ctx: EngineContext, cfg: EnvConfig) {
 }
 
 /**
+ * The gate's applies of the previous env for planning `commit`. With the shared store a ledger tag of
+ * `commit` counts only when the previous env's store holds a succeeded, clean apply of it (its applied
+ * record, create-only, and its status): a tag anyone who can push tags wrote (`deployed/<from>/*` on a
+ * commit never applied there) is dropped, and the gate stays shut (PROMOTION-GATE). Tags of other commits
+ * pass unchanged (the rollback rule reads them).
+ */
+export async function gateApplies(ctx: EngineContext, cfg: EnvConfig, commit: string): Promise<ReturnType<typeof previousEnvApplies>> {
+  const entries = previousEnvApplies(ctx, cfg);
+  if (storeKind(ctx.vars) === "local" || cfg.delivery.promotesFrom === null || !entries.some((e) => e.commit === commit)) return entries;
+  const from = envConfig(ctx, cfg.delivery.promotesFrom);
+  const store = await openStore(from, ctx.vars);
+  const applied = await storeCall(async () => {
+    for (const record of await store.bundles.appliedRecords(commit)) {
+      const status = await store.bundles.bucket.get(`bundles/${record.bundleId}/applied.json`);
+      const manifest = await store.bundles.readFile(record.bundleId, "manifest.json").catch(() => null);
+      if (status === null || manifest === null) continue;
+      const s = JSON.parse(status.body.toString("utf8")) as { status?: string };
+      const m = JSON.parse(manifest.toString("utf8")) as { git?: { commit?: string; dirty?: boolean } };
+      if (s.status === "succeeded" && m.git?.commit === commit && m.git.dirty === false) return true;
+    }
+    return false;
+  });
+  if (applied) return entries;
+  ctx.io.err(`promotion gate: the deployed/${from.name}/* tag of ${commit.slice(0, 12)} has no succeeded apply behind it in ${from.name}'s store (s3://${from.store.bucket}/applied/${commit}/): ignored\n`);
+  return entries.filter((e) => e.commit !== commit);
+}
+
+/**
  * The named bundle's folder, or the env's newest; BUNDLE-NOT-FOUND when there is none. With the shared
  * store: the bundle fetched from the store into the local cache (BUNDLE-INCOMPLETE for an upload that
  * never finished).
