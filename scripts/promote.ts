@@ -7,6 +7,7 @@
 import { bootstrap } from "./lib/engine/commands/bootstrap";
 import * as engine from "./lib/engine/commands";
 import { EngineError, EXIT, RefusalError } from "./lib/engine/core/errors";
+import { closeStores, engineError } from "./lib/engine/io/s3-store";
 import { ruleFor } from "./lib/engine/core/rules";
 import { showRules } from "./lib/engine/commands/rules";
 import { drift } from "./lib/engine/commands/drift";
@@ -342,7 +343,7 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
       case "policy": {
         allow(p, command, ["markdown"]);
         const { env, bundle } = envArg(p, command, 2);
-        return engine.showPolicy(ctx, { env, bundle, markdown: p.flags.has("markdown") }).blocks ? EXIT.refused : EXIT.ok;
+        return (await engine.showPolicy(ctx, { env, bundle, markdown: p.flags.has("markdown") })).blocks ? EXIT.refused : EXIT.ok;
       }
       case "drift": {
         allow(p, command, ["by", "synth", "wait"]);
@@ -367,7 +368,7 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         allow(p, command, []);
         const [sub, env, extra] = p.positional;
         if (sub !== "verify" || !env || extra !== undefined) throw new UsageError(`usage: npx promote audit verify <env>`);
-        engine.auditVerify(ctx, env);
+        await engine.auditVerify(ctx, env);
         return EXIT.ok;
       }
       case "ledger":
@@ -375,7 +376,7 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         allow(p, command, []);
         const { env } = envArg(p, command, 1);
         if (command === "ledger") engine.showLedger(ctx, env);
-        else engine.showBundles(ctx, env);
+        else await engine.showBundles(ctx, env);
         return EXIT.ok;
       }
       case "env": {
@@ -420,7 +421,9 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
     }
     throw new UsageError(`unknown command "${command}"`);
   } catch (e) {
-    return report(e, ctx.io);
+    return report(engineError(e), ctx.io);
+  } finally {
+    await closeStores();
   }
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { APPLY_CHECKS, APPROVE_CHECKS, PLAN_CHECKS, REVIEW_CHECKS } from "../../scripts/lib/engine/core/decisions";
 import { RULE_IDS, RULES } from "../../scripts/lib/engine/core/rules";
+import { STORE_RULES } from "../../scripts/lib/store/errors";
 
 describe("refusal ids", () => {
   it("are exactly this list (renaming or dropping an id is a breaking change)", () => {
@@ -49,7 +50,16 @@ describe("refusal ids", () => {
       "ENDPOINT-UNREACHABLE",
       "GIT-TIMEOUT",
       "SYNTH-TIMEOUT",
+      "BUNDLE-INCOMPLETE",
+      "BUNDLE-EXISTS",
+      "STORE-ACCOUNT-MISMATCH",
+      "STORE-KEY-MISMATCH",
+      "EPHEMERAL-CIDR-TAKEN",
     ]);
+  });
+
+  it("include every refusal of the shared store (scripts/lib/store STORE_RULES), so RULES.md lists them", () => {
+    expect(STORE_RULES.map((r) => r.id).filter((id) => !(RULE_IDS as readonly string[]).includes(id))).toEqual([]);
   });
 
   it("are unique, UPPER-KEBAB, and each has a cause, a reason and a fix", () => {

@@ -103,6 +103,31 @@ export class StoreBucket {
     }
   }
 
+  /** Writes `key` (a new version when it exists: the bucket is versioned); returns its version id. */
+  async put(key: string, body: Uint8Array | string, opts: PutOptions): Promise<string> {
+    const { PutObjectCommand } = await import("@aws-sdk/client-s3");
+    try {
+      const r = await this.call(`PutObject ${key}`, (s3, abortSignal) =>
+        s3.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body: body,
+            ContentType: opts.contentType ?? "application/json",
+            ExpectedBucketOwner: this.accountId,
+            ChecksumAlgorithm: "SHA256",
+            ...(opts.kmsKeyArn ? { ServerSideEncryption: "aws:kms" as const, SSEKMSKeyId: opts.kmsKeyArn } : {}),
+          }),
+          { abortSignal },
+        ),
+      );
+      return r.VersionId ?? "null";
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      throw new StoreError(`PutObject s3://${this.bucket}/${key}: ${describeAwsError(e)}`);
+    }
+  }
+
   /** The object (a given version, or the latest); null when there is none (404, or the latest is a delete marker). */
   async get(key: string, versionId?: string): Promise<{ body: Buffer; versionId: string; sse: string | null; kmsKeyId: string | null } | null> {
     const { GetObjectCommand } = await import("@aws-sdk/client-s3");

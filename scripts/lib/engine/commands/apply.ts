@@ -15,9 +15,8 @@ import { countsLine, parsedManifest } from "../core/manifest";
 import { fixFor } from "../core/rules";
 import { appliedSchema, approvalSchema, parseWith, type Applied, type Approval, type Manifest } from "../core/schemas";
 import { FILES, readBundle } from "../io/bundle";
-import { AuditLog } from "../io/audit";
-import { audited, bundleDirOrRefuse, bundleStore, envConfig, ledgerOf, previousEnvApplies, refuseUnfinished, withEnvLock, type AuditInfo, type EngineContext } from "../io/context";
-import { auditPath } from "../io/paths";
+import { audited, auditLogOf, bundleDirOrRefuse, bundleStore, envConfig, ledgerOf, previousEnvApplies, refuseUnfinished, withEnvLock, type AuditInfo, type EngineContext } from "../io/context";
+import { synthesizeWhenMissing } from "../io/fresh-home";
 import { privateCopy } from "../io/private-plan";
 import { classifyFailure, failure, runTerraform, type TfResult } from "../io/terraform";
 import { headCommit, whoAmI } from "../io/git";
@@ -55,7 +54,7 @@ export async function apply(ctx: EngineContext, o: ApplyOptions): Promise<ApplyR
         if (o.bundle) throw new EngineError("apply --auto makes its own bundle: give no bundle id");
         dir = (await planLocked(ctx, cfg, { env: cfg.name, by, synth: o.synth }, by, info, { ...NORMAL, auto: true })).dir;
       } else {
-        dir = bundleDirOrRefuse(ctx, cfg.name, o.bundle);
+        dir = await bundleDirOrRefuse(ctx, cfg.name, o.bundle);
       }
       const result = await applyLocked(ctx, cfg, dir, by, info);
       return { value: result, detail: `${countsLine(result.manifest)}; tag ${result.applied.ledgerTag}` };
@@ -68,8 +67,9 @@ async function applyLocked(ctx: EngineContext, cfg: EnvConfig, dir: string, by: 
   const cwd = stackDir(ctx.paths, env);
   const id = dir.split("/").slice(-1)[0];
   info.bundleId = id;
-  refuseUnfinished(ctx, cfg);
+  await refuseUnfinished(ctx, cfg);
   const store = bundleStore(ctx);
+  await synthesizeWhenMissing(ctx, env, readBundle(dir).manifestText);
   // The exact bytes terraform will apply: a private copy outside the bundle folder (io/private-plan.ts),
   // hashed right before terraform runs and again after it ran. Nothing done to the bundle after this
   // changes them; a change of the copy itself is an incident.
@@ -108,7 +108,7 @@ async function applyLocked(ctx: EngineContext, cfg: EnvConfig, dir: string, by: 
       throw new RefusalError(refusal("BUNDLE-ALREADY-APPLIED", "a bundle never applied", "an apply started meanwhile", fixFor("BUNDLE-ALREADY-APPLIED", env)));
     }
     keepCopy = true; // until the outcome is recorded: `promote complete` reads the guard's exit record beside it
-    const audit = new AuditLog(auditPath(ctx.paths, env), env);
+    const audit = auditLogOf(ctx, env);
     await audit.append({ env, command: "apply", by, result: "started", commit: info.commit, bundleId: id, planSha256: manifest.plan.sha256, detail: `terraform apply of plan SHA-256 ${manifest.plan.sha256} (terraform ${terraformNow.version}, state ${stateNow ? `serial ${stateNow.serial}` : "none"})` }, ctx.now());
 
     ctx.io.err(`$ terraform apply -input=false -lock=true ${FILES.plan}   (plan SHA-256 ${manifest.plan.sha256}, the engine's private copy)\n`);

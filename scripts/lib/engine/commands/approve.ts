@@ -27,7 +27,7 @@ export async function approve(ctx: EngineContext, o: ApproveOptions): Promise<Ap
     info.approver = by;
     const comment = validateComment(o.comment);
     if (!comment.ok) throw new RefusalError(refusal("INPUT-INVALID", "a printable --comment of at most 500 characters", comment.problem, fixFor("INPUT-INVALID", cfg.name)));
-    const dir = bundleDirOrRefuse(ctx, cfg.name, o.bundle);
+    const dir = await bundleDirOrRefuse(ctx, cfg.name, o.bundle);
     info.bundleId = dir.split("/").slice(-1)[0];
     const files = readBundle(dir);
     must(

@@ -24,8 +24,10 @@ export interface BootstrapResult {
 /** The bootstrap stack's name for an env. */
 export const bootstrapStack = (env: string): string => `bootstrap-${env}`;
 
-export async function bootstrap(ctx: EngineContext, opts: { env: string; by?: string }): Promise<BootstrapResult> {
+export async function bootstrap(given: EngineContext, opts: { env: string; by?: string }): Promise<BootstrapResult> {
   const started = Date.now();
+  // Bootstrap creates the store: it cannot lock or audit in it yet (local lock and audit log).
+  const ctx: EngineContext = { ...given, vars: { ...given.vars, PROMOTE_STORE: "local" } };
   const cfg = envConfig(ctx, opts.env);
   const by = whoAmI(opts.by, ctx.paths.checkoutDir, ctx.vars);
   return audited(ctx, cfg.name, "bootstrap", by, (info) =>

@@ -36,7 +36,7 @@ export async function complete(ctx: EngineContext, o: CompleteOptions): Promise<
   const by = whoAmI(o.by, ctx.paths.checkoutDir, ctx.vars);
   return audited(ctx, cfg.name, "complete", by, (info) =>
     withEnvLock(ctx, cfg.name, `promote complete ${cfg.name}`, o.waitSeconds ?? 0, async () => {
-      const dir = bundleDirOrRefuse(ctx, cfg.name, o.bundle);
+      const dir = await bundleDirOrRefuse(ctx, cfg.name, o.bundle);
       const id = dir.split("/").slice(-1)[0];
       info.bundleId = id;
       const files = readBundle(dir);

@@ -16,7 +16,7 @@ import { manifestSchema, type Manifest, type PolicyFile } from "../core/schemas"
 import { parsePlanText, PlanJsonError, type Plan } from "../../plan";
 import { renderChanges, summarizePlan } from "../core/summary";
 import { FILES, newBundleId } from "../io/bundle";
-import { audited, bundleStore, envConfig, ledgerOf, previousEnvApplies, refuseUnfinished, withEnvLock, type AuditInfo, type EngineContext } from "../io/context";
+import { audited, bundleStore, envConfig, gateApplies, ledgerOf, refuseUnfinished, withEnvLock, type AuditInfo, type EngineContext } from "../io/context";
 import { dirtyPaths, headCommit, whoAmI } from "../io/git";
 import { envPlansDir, stackDir, type EnginePaths } from "../io/paths";
 import { planInputs, SYNTH_FILE, synthesize, synthReason, synthStampDirty } from "../io/synth";
@@ -80,7 +80,7 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
   const auto = mode.auto;
   // The code planned: the checkout, or a rollback's temporary worktree (same output folder).
   const paths: EnginePaths = mode.codeDir ? { ...ctx.paths, checkoutDir: mode.codeDir } : ctx.paths;
-  refuseUnfinished(ctx, cfg);
+  await refuseUnfinished(ctx, cfg);
   const commit = headCommit(paths.checkoutDir, ctx.vars);
   info.commit = commit;
   const dirtyInputs = dirtyPaths(paths.checkoutDir, planInputs(ctx.vars), ctx.vars);
@@ -89,7 +89,7 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
     decidePlan({
       env: envFacts(cfg),
       checkout: { commit, dirtyPaths: dirtyInputs },
-      previousEnvApplies: previousEnvApplies(ctx, cfg),
+      previousEnvApplies: await gateApplies(ctx, cfg, commit),
       ownApplies: kind === "rollback" ? ledgerOf(ctx).entries(env) : [],
       kind,
     }),

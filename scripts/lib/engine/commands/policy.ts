@@ -22,9 +22,9 @@ export interface PolicyShowOptions {
  * Prints a bundle's recorded policy findings (after checking the bundle is intact: policy.json is the one
  * the manifest records). Returns whether they block approval.
  */
-export function showPolicy(ctx: EngineContext, o: PolicyShowOptions): { blocks: boolean; findings: Finding[] } {
+export async function showPolicy(ctx: EngineContext, o: PolicyShowOptions): Promise<{ blocks: boolean; findings: Finding[] }> {
   const cfg = envConfig(ctx, o.env);
-  const dir = bundleDirOrRefuse(ctx, cfg.name, o.bundle);
+  const dir = await bundleDirOrRefuse(ctx, cfg.name, o.bundle);
   const files = readBundle(dir);
   must(decideReview({ env: envFacts(cfg), ...files, summaryFileSha256: sha256File(join(dir, FILES.summary)), now: ctx.now() }));
   const m = parsedManifest(files.manifestText);

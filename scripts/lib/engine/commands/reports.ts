@@ -3,19 +3,20 @@ import { join } from "node:path";
 import { RefusalError } from "../core/errors";
 import { countsLine } from "../core/manifest";
 import { manifestSchema, parseWith } from "../core/schemas";
-import { AuditLog } from "../io/audit";
-import { listBundles, readBundle } from "../io/bundle";
-import { envConfig, ledgerOf, type EngineContext } from "../io/context";
-import { auditPath, envPlansDir } from "../io/paths";
+import { readBundle } from "../io/bundle";
+import { auditLogOf, bundleStore, envConfig, ledgerOf, type EngineContext } from "../io/context";
+import { envPlansDir } from "../io/paths";
+import { S3EngineStore } from "../io/s3-store";
 
-export function auditVerify(ctx: EngineContext, env: string): number {
+export async function auditVerify(ctx: EngineContext, env: string): Promise<number> {
   const cfg = envConfig(ctx, env);
-  const log = new AuditLog(auditPath(ctx.paths, cfg.name), cfg.name);
-  const broken = log.brokenRefusal();
+  // The local file, or (PROMOTE_STORE=s3) the env's store: from any machine with a role that reads it.
+  const log = auditLogOf(ctx, cfg.name);
+  const broken = await log.brokenRefusal();
   if (broken) throw new RefusalError(broken);
-  const v = log.verify();
+  const v = await log.verify();
   const count = v.ok ? v.count : 0;
-  ctx.io.out(`audit log ${log.path}: intact, ${count} record(s)${v.ok && count > 0 ? `, last hash ${v.lastHash}` : ""}\n`);
+  ctx.io.out(`audit log ${log.where}: intact, ${count} record(s)${v.ok && count > 0 ? `, last hash ${v.lastHash}` : ""}\n`);
   return count;
 }
 
@@ -26,12 +27,14 @@ export function showLedger(ctx: EngineContext, env: string): void {
   for (const e of entries) ctx.io.out(`${e.at}  ${e.commit}  ${e.tag}\n`);
 }
 
-export function showBundles(ctx: EngineContext, env: string): void {
+export async function showBundles(ctx: EngineContext, env: string): Promise<void> {
   const cfg = envConfig(ctx, env);
-  const ids = listBundles(ctx.paths, cfg.name);
-  if (ids.length === 0) ctx.io.out(`no bundles under ${envPlansDir(ctx.paths, cfg.name)}\n`);
+  const store = bundleStore(ctx);
+  const ids = await store.list(cfg.name);
+  if (ids.length === 0) ctx.io.out(`no bundles in ${store.location(cfg.name)}\n`);
   for (const id of ids) {
-    const files = readBundle(join(envPlansDir(ctx.paths, cfg.name), id));
+    // The shared store's bundles are fetched (and verified) into the local cache first.
+    const files = readBundle(store instanceof S3EngineStore ? await store.fetch(cfg.name, id) : join(envPlansDir(ctx.paths, cfg.name), id));
     const m = files.manifestText ? parseWith(manifestSchema, files.manifestText) : null;
     const status = files.appliedText ? "applied" : files.approvalText ? "approved" : m?.ok && m.value.speculative ? "preview" : m?.ok && ctx.now().getTime() >= Date.parse(m.value.expiresAt) ? "expired" : "planned";
     ctx.io.out(`${id}  ${status.padEnd(8)}  ${m?.ok ? `${m.value.plan.sha256}  ${countsLine(m.value)}` : "(manifest invalid)"}\n`);

@@ -19,7 +19,7 @@ export interface ReviewOptions {
 export async function review(ctx: EngineContext, o: ReviewOptions): Promise<Manifest> {
   const cfg = envConfig(ctx, o.env);
   const by = whoAmI(undefined, ctx.paths.checkoutDir, ctx.vars);
-  const dir = bundleDirOrRefuse(ctx, cfg.name, o.bundle);
+  const dir = await bundleDirOrRefuse(ctx, cfg.name, o.bundle);
   const files = readBundle(dir);
   const decision = decideReview({ env: envFacts(cfg), ...files, summaryFileSha256: sha256File(join(dir, FILES.summary)), now: ctx.now() });
   if (!decision.ok) {

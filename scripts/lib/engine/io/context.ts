@@ -16,7 +16,8 @@ import { Ledger } from "./ledger";
 import { acquireLock, describeHolder } from "./lock";
 import { auditPath, envLockPath, envPlansDir, resolvePaths, type EnginePaths } from "./paths";
 import { fixFor } from "../core/rules";
-import { LocalBundleStore } from "./store";
+import { LocalBundleStore, type BundleStore } from "./store";
+import { S3EngineStore, StoreAudit, openStore, storeCall, storeKind, type EngineAudit } from "./s3-store";
 
 /**
  * Files whose uncommitted changes make a gated plan refuse (WORKTREE-DIRTY) and mark a bundle dirty: what
@@ -56,8 +57,8 @@ export type AuditInfo = { -readonly [K in "commit" | "bundleId" | "planSha256" |
 
 /** Runs a command body; appends ok / refused / error to the env's audit log (refusing a broken log). */
 export async function audited<T>(ctx: EngineContext, env: string, command: string, by: string, body: (info: AuditInfo) => Promise<{ value: T; detail: string }>): Promise<T> {
-  const audit = new AuditLog(auditPath(ctx.paths, env), env);
-  const broken = audit.brokenRefusal();
+  const audit = auditLogOf(ctx, env);
+  const broken = await audit.brokenRefusal();
   if (broken) throw new RefusalError(broken);
   // Who acts is checked before anything else: a name nobody can read, or git refuses, stops here.
   const name = validateIdentity(by);
@@ -97,14 +98,30 @@ export async function withEnvLock<T>(ctx: EngineContext, env: string, command: s
   }
   if (got.lock.tookOverFrom) ctx.io.err(`took over a stale ${env} lock from dead ${describeHolder(got.lock.tookOverFrom)}\n`);
   try {
-    return await body();
+    if (storeKind(ctx.vars) === "local") return await body();
+    // The shared store: the env's lease in its lock table, across every machine (ENV-LOCKED names the holder).
+    const store = await openStore(envConfig(ctx, env), ctx.vars);
+    const holder = ctx.vars.PROMOTE_USER || ctx.vars.USER || "unknown";
+    return await storeCall(() => store.lock.withLease({ holder, command, waitMs: Math.max(0, waitSeconds) * 1000, pollMs: 1000 }, () => body()));
   } finally {
     got.lock.release();
   }
 }
 
 /** Refuses (APPLY-UNFINISHED) while an earlier apply of the env has no recorded outcome. */
-export function refuseUnfinished(ctx: EngineContext, env: EnvConfig): void {
+export async function refuseUnfinished(ctx: EngineContext, env: EnvConfig): Promise<void> {
+  const store = bundleStore(ctx);
+  if (store instanceof S3EngineStore) {
+    const bundles = [];
+    for (const id of await store.list(env.name)) {
+      const applied = await store.read(env.name, id, "applied.json");
+      if (applied === null) continue;
+      const manifest = await store.read(env.name, id, "manifest.json");
+      bundles.push({ id, manifestText: manifest?.toString("utf8") ?? null, appliedText: applied.toString("utf8") });
+    }
+    must(decideNoUnfinished(envFacts(env), bundles));
+    return;
+  }
   const bundles = listBundles(ctx.paths, env.name).map((id) => {
     const files = readBundle(join(envPlansDir(ctx.paths, env.name), id));
     return { id, manifestText: files.manifestText, appliedText: files.appliedText };
@@ -129,8 +146,50 @@ export function previousEnvApplies(ctx: EngineContext, cfg: EnvConfig) {
   return cfg.delivery.promotesFrom === null ? [] : ledgerOf(ctx).entries(cfg.delivery.promotesFrom);
 }
 
-/** The named bundle's folder, or the env's newest; BUNDLE-NOT-FOUND when there is none. */
-export function bundleDirOrRefuse(ctx: EngineContext, env: string, id?: string): string {
+/**
+ * The gate's applies of the previous env for planning `commit`. With the shared store a ledger tag of
+ * `commit` counts only when the previous env's store holds a succeeded, clean apply of it (its applied
+ * record, create-only, and its status): a tag anyone who can push tags wrote (`deployed/<from>/*` on a
+ * commit never applied there) is dropped, and the gate stays shut (PROMOTION-GATE). Tags of other commits
+ * pass unchanged (the rollback rule reads them).
+ */
+export async function gateApplies(ctx: EngineContext, cfg: EnvConfig, commit: string): Promise<ReturnType<typeof previousEnvApplies>> {
+  const entries = previousEnvApplies(ctx, cfg);
+  if (storeKind(ctx.vars) === "local" || cfg.delivery.promotesFrom === null || !entries.some((e) => e.commit === commit)) return entries;
+  const from = envConfig(ctx, cfg.delivery.promotesFrom);
+  const store = await openStore(from, ctx.vars);
+  const applied = await storeCall(async () => {
+    for (const record of await store.bundles.appliedRecords(commit)) {
+      const status = await store.bundles.bucket.get(`bundles/${record.bundleId}/applied.json`);
+      const manifest = await store.bundles.readFile(record.bundleId, "manifest.json").catch(() => null);
+      if (status === null || manifest === null) continue;
+      const s = JSON.parse(status.body.toString("utf8")) as { status?: string };
+      const m = JSON.parse(manifest.toString("utf8")) as { git?: { commit?: string; dirty?: boolean } };
+      if (s.status === "succeeded" && m.git?.commit === commit && m.git.dirty === false) return true;
+    }
+    return false;
+  });
+  if (applied) return entries;
+  ctx.io.err(`promotion gate: the deployed/${from.name}/* tag of ${commit.slice(0, 12)} has no succeeded apply behind it in ${from.name}'s store (s3://${from.store.bucket}/applied/${commit}/): ignored\n`);
+  return entries.filter((e) => e.commit !== commit);
+}
+
+/**
+ * The named bundle's folder, or the env's newest; BUNDLE-NOT-FOUND when there is none. With the shared
+ * store: the bundle fetched from the store into the local cache (BUNDLE-INCOMPLETE for an upload that
+ * never finished).
+ */
+export async function bundleDirOrRefuse(ctx: EngineContext, env: string, id?: string): Promise<string> {
+  const store = bundleStore(ctx);
+  if (store instanceof S3EngineStore) {
+    const ids = await store.list(env);
+    const chosen = id ?? ids.slice(-1)[0];
+    if (chosen !== undefined && ids.includes(chosen)) return store.fetch(env, chosen);
+    if (chosen !== undefined && (await store.anyObject(env, chosen))) {
+      throw new RefusalError(refusal("BUNDLE-INCOMPLETE", `bundle ${env}/${chosen} complete in ${store.location(env)} (its commit marker written)`, "some of its files but no commit marker (its upload never finished)", fixFor("BUNDLE-INCOMPLETE", env)));
+    }
+    throw new RefusalError(refusal("BUNDLE-NOT-FOUND", id ? `bundle ${env}/${id}` : `a bundle in ${store.location(env)}`, "none", fixFor("BUNDLE-NOT-FOUND", env)));
+  }
   const dir = findBundle(ctx.paths, env, id);
   if (dir === null) {
     throw new RefusalError(refusal("BUNDLE-NOT-FOUND", id ? `bundle ${env}/${id}` : `a bundle under ${envPlansDir(ctx.paths, env)}`, "none", fixFor("BUNDLE-NOT-FOUND", env)));
@@ -138,7 +197,15 @@ export function bundleDirOrRefuse(ctx: EngineContext, env: string, id?: string):
   return dir;
 }
 
-/** The store the env's bundles are kept in (today: the local plans folder). */
-export function bundleStore(ctx: EngineContext): LocalBundleStore {
+/** The store the env's bundles are kept in: the local plans folder, or each env's S3 store (PROMOTE_STORE=s3). */
+export function bundleStore(ctx: EngineContext): BundleStore {
+  if (storeKind(ctx.vars) === "s3") return new S3EngineStore(ctx.paths, (env) => envConfig(ctx, env), ctx.vars);
   return new LocalBundleStore(ctx.paths);
+}
+
+/** The env's audit log: the local file, or the env's store (PROMOTE_STORE=s3). */
+export function auditLogOf(ctx: EngineContext, env: string): EngineAudit {
+  if (storeKind(ctx.vars) === "s3") return new StoreAudit(envConfig(ctx, env), ctx.vars);
+  const log = new AuditLog(auditPath(ctx.paths, env), env);
+  return { where: log.path, brokenRefusal: async () => log.brokenRefusal(), append: (e, now) => log.append(e, now), verify: async () => log.verify() };
 }

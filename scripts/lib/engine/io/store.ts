@@ -19,6 +19,8 @@ export type BundleFileName = "plan.tfplan" | "manifest.json" | "summary.txt" | "
 export interface BundleStore {
   /** Where the env's bundles are, for messages: a folder, or a URL such as s3://bucket/prefix/<env>. */
   location(env: string): string;
+  /** The local folder holding the bundle (the local store's own folder, or the S3 store's cache copy). */
+  dir(env: string, id: string): string;
   /** The env's complete bundle ids, oldest first. */
   list(env: string): Promise<string[]>;
   /** A bundle's file, or null when the bundle or the file does not exist. */

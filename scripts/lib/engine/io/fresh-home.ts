@@ -1,0 +1,34 @@
+/**
+ * Apply on a machine that never synthesized the env's stack (another home planned the bundle, e.g. with
+ * the shared store): synthesizes the bundle's commit when it is the checkout's (a clean clone at that
+ * commit) and initializes the working directory, so the apply's checks compare the digests of what this
+ * machine built with the manifest's (SYNTH-DIGEST-MISMATCH, LOCK-FILE-MISMATCH) instead of refusing
+ * "found: (none)". With the shared store (PROMOTE_STORE=s3) also when this machine's stack was synthesized
+ * from another commit (it applied an earlier bundle). Nothing happens when the stack is there (and, with
+ * the local store, whatever its commit), the manifest is unreadable or the checkout is at another commit
+ * or dirty: the checks then refuse as before.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { manifestSchema, parseWith } from "../core/schemas";
+import type { EngineContext } from "./context";
+import { dirtyPaths, headCommit } from "./git";
+import { stackDir } from "./paths";
+import { storeKind } from "./s3-store";
+import { planInputs, SYNTH_FILE, synthesize, synthStampCommit } from "./synth";
+import { tfInit } from "./workdir";
+
+export async function synthesizeWhenMissing(ctx: EngineContext, env: string, manifestText: string | null): Promise<boolean> {
+  const cwd = stackDir(ctx.paths, env);
+  if (manifestText === null) return false;
+  const m = parseWith(manifestSchema, manifestText);
+  if (!m.ok || m.value.env !== env) return false;
+  const present = existsSync(join(cwd, SYNTH_FILE));
+  if (present && (storeKind(ctx.vars) === "local" || synthStampCommit(cwd) === m.value.git.commit)) return false;
+  const commit = headCommit(ctx.paths.checkoutDir, ctx.vars);
+  if (commit !== m.value.git.commit || dirtyPaths(ctx.paths.checkoutDir, planInputs(ctx.vars), ctx.vars).length > 0) return false;
+  ctx.io.err(`synth (${present ? "this machine's stack is of another commit" : "no synthesized stack on this machine"}: the bundle's commit ${commit.slice(0, 12)}, then its digest is checked)...\n`);
+  await synthesize(ctx.paths, env, commit, ctx.vars, (t) => ctx.io.err(t));
+  await tfInit(ctx, cwd, false);
+  return true;
+}

@@ -1,0 +1,308 @@
+/**
+ * The shared store (PROMOTE_STORE=s3): bundles, applied records, the audit log and the env's lease in the
+ * env's own account (scripts/lib/store/), behind the engine's BundleStore seam. PROMOTE_HOME is then a
+ * local cache: a bundle is fetched from the store into <home>/<env>/<id>/ (every file checked against the
+ * store's commit marker, approval and applied record taken from the store, never from the cache) before
+ * a command reads it, and every write goes to the store first.
+ *
+ *   plan     publish: each file create-only, the commit marker last (a half-written bundle is invisible)
+ *   approve  create(approval.json): create-only in the store (APPROVAL-EXISTS)
+ *   apply    create(applied.json): the claim applied/<commit>/<id>.json, create-only (If-None-Match: *):
+ *            of any number of machines exactly one applies a bundle; then the status record
+ *            bundles/<id>/applied.json (started → succeeded/failed/...), a new object version each time
+ *
+ * The store never forgets a claim (its bucket policy denies deletes): `remove(applied.json)` (terraform
+ * refused before changing anything) records status "failed", and the bundle is not applied again.
+ *
+ * Store refusals become engine refusals (same ids, RULES.md), store failures engine errors (exit 2).
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type { EnvConfig } from "../../../../envs";
+import type { EnvStore } from "../../store";
+import { StoreError, StoreRefusal } from "../../store/errors";
+import { EngineError, RefusalError, refusal, type Refusal } from "../core/errors";
+import { fixFor, RULE_IDS, type RuleId } from "../core/rules";
+import { appliedSchema, manifestSchema, parseWith, type Applied } from "../core/schemas";
+import type { AuditEntry, AuditVerdict } from "./audit";
+import { BUNDLE_ID_PATTERN, FILES } from "./bundle";
+import { envPlansDir, type EnginePaths } from "./paths";
+import { LocalBundleStore, type BundleFileName, type BundleStore } from "./store";
+
+/** The one setting: where bundles, applied records, audit and locks are kept. */
+export const STORE_SETTING = "PROMOTE_STORE";
+export type StoreKind = "local" | "s3";
+
+export function storeKind(vars: NodeJS.ProcessEnv): StoreKind {
+  const v = vars[STORE_SETTING];
+  if (v === undefined || v === "" || v === "local") return "local";
+  if (v === "s3") return "s3";
+  throw new EngineError(`${STORE_SETTING} must be "local" (the PROMOTE_HOME folder, the default) or "s3" (each env's store in its own account), but ${JSON.stringify(v.slice(0, 80))} was given`);
+}
+
+/** A store refusal as the engine's (same id), a store failure as an engine error; anything else unchanged. */
+export function engineError(e: unknown): unknown {
+  if (e instanceof StoreRefusal) {
+    if (!(RULE_IDS as readonly string[]).includes(e.id)) return new EngineError(e.message);
+    return new RefusalError(refusal(e.id as RuleId, e.expected, e.found, e.fix));
+  }
+  if (e instanceof StoreError) return new EngineError(e.message);
+  return e;
+}
+
+export async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw engineError(e);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opened stores (one per env and process; closed by closeStores at the CLI's end)
+// ---------------------------------------------------------------------------------------------
+
+const opened = new Map<string, Promise<EnvStore>>();
+
+export function openStore(cfg: EnvConfig, vars: NodeJS.ProcessEnv): Promise<EnvStore> {
+  const key = `${cfg.name}\0${cfg.account.id}\0${cfg.store.bucket}\0${vars.LOCAL_ENDPOINT ?? ""}`;
+  let p = opened.get(key);
+  if (p === undefined) {
+    p = storeCall(async () => (await import("../../store")).openEnvStore(cfg, { vars, sessionName: `promote-${cfg.name}` }));
+    p.catch(() => opened.delete(key));
+    opened.set(key, p);
+  }
+  return p;
+}
+
+/** Closes every opened store's clients (their sockets would keep the process alive). */
+export async function closeStores(): Promise<void> {
+  const all = [...opened.values()];
+  opened.clear();
+  for (const p of all) {
+    try {
+      (await p).close();
+    } catch {
+      // never opened: nothing to close
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bundles
+// ---------------------------------------------------------------------------------------------
+
+const CACHED = [FILES.plan, FILES.manifest, FILES.summary, FILES.policy, FILES.approval, FILES.applied] as const;
+
+export class S3EngineStore implements BundleStore {
+  private readonly cache: LocalBundleStore;
+
+  constructor(
+    private readonly paths: EnginePaths,
+    private readonly cfgOf: (env: string) => EnvConfig,
+    private readonly vars: NodeJS.ProcessEnv,
+  ) {
+    this.cache = new LocalBundleStore(paths);
+  }
+
+  private open(env: string): Promise<EnvStore> {
+    return openStore(this.cfgOf(env), this.vars);
+  }
+
+  location(env: string): string {
+    const cfg = this.cfgOf(env);
+    return `s3://${cfg.store.bucket}/bundles/ (${env}'s store, account ${cfg.account.id})`;
+  }
+
+  /** The local cache folder of a bundle (what fetch fills; terraform and the checks read it). */
+  dir(env: string, id: string): string {
+    return this.cache.dir(env, id);
+  }
+
+  list(env: string): Promise<string[]> {
+    return storeCall(async () => (await (await this.open(env)).bundles.listBundles()).sort());
+  }
+
+  /** Whether anything of the bundle was ever written (complete or not). */
+  async anyObject(env: string, id: string): Promise<boolean> {
+    if (!BUNDLE_ID_PATTERN.test(id)) return false;
+    return storeCall(async () => (await (await this.open(env)).bundles.bucket.listKeys(`bundles/${id}/`)).length > 0);
+  }
+
+  private async commitOf(s: EnvStore, id: string): Promise<string> {
+    const m = parseWith(manifestSchema, (await s.bundles.readFile(id, FILES.manifest)).toString("utf8"));
+    if (!m.ok) throw new EngineError(`bundle ${s.env}/${id} in the store: manifest.json does not match the manifest schema`);
+    return m.value.git.commit;
+  }
+
+  read(env: string, id: string, file: BundleFileName): Promise<Buffer | null> {
+    return storeCall(async () => {
+      const s = await this.open(env);
+      if (file === FILES.approval) return s.bundles.approval(id);
+      if (file === FILES.applied) return this.readApplied(s, id);
+      const marker = await s.bundles.marker(id);
+      if (marker.files[file] === undefined) return null;
+      return s.bundles.readFile(id, file, marker);
+    });
+  }
+
+  /** The status record; when only the claim exists (a crash between the two writes), "started" from the claim. */
+  private async readApplied(s: EnvStore, id: string): Promise<Buffer | null> {
+    const status = await s.bundles.bucket.get(`bundles/${id}/${FILES.applied}`);
+    if (status !== null) return status.body;
+    const commit = await this.commitOf(s, id);
+    if (!(await s.bundles.isApplied(commit, id))) return null;
+    const claim = await s.bundles.bucket.get(s.bundles.appliedKey(commit, id));
+    const rec = claim ? (JSON.parse(claim.body.toString("utf8")) as { planSha256?: string; by?: string; appliedAt?: string }) : {};
+    const started: Applied = {
+      schemaVersion: 1,
+      status: "started",
+      planSha256: rec.planSha256 ?? "0".repeat(64),
+      appliedBy: rec.by ?? "(the applied record was deleted)",
+      startedAt: rec.appliedAt ?? new Date(0).toISOString(),
+      finishedAt: null,
+      stateAfter: null,
+      ledgerTag: null,
+    };
+    return Buffer.from(`${JSON.stringify(appliedSchema.parse(started), null, 2)}\n`);
+  }
+
+  write(env: string, id: string, file: BundleFileName, data: string | Buffer): Promise<void> {
+    return storeCall(async () => {
+      if (file !== FILES.applied) throw new EngineError(`the store replaces no bundle file but the applied status (asked: ${file})`);
+      const s = await this.open(env);
+      await s.bundles.bucket.put(`bundles/${id}/${file}`, data, { kmsKeyArn: s.kmsKeyArn });
+      await this.cacheWrite(env, id, file, data);
+    });
+  }
+
+  create(env: string, id: string, file: BundleFileName, data: string | Buffer): Promise<boolean> {
+    return storeCall(async () => {
+      const s = await this.open(env);
+      if (file === FILES.approval) {
+        try {
+          await s.bundles.putApproval(id, data);
+        } catch (e) {
+          if (e instanceof StoreRefusal && e.id === "APPROVAL-EXISTS") return false;
+          throw e;
+        }
+      } else if (file === FILES.applied) {
+        const applied = parseWith(appliedSchema, data.toString());
+        if (!applied.ok) throw new EngineError(`applied.json to claim bundle ${env}/${id} does not match its schema`);
+        const commit = await this.commitOf(s, id);
+        try {
+          await s.bundles.markApplied({ schemaVersion: 1, env, bundleId: id, commit, planSha256: applied.value.planSha256, appliedAt: applied.value.startedAt, by: applied.value.appliedBy, host: hostname() });
+        } catch (e) {
+          if (e instanceof StoreRefusal && e.id === "BUNDLE-ALREADY-APPLIED") return false;
+          throw e;
+        }
+        await s.bundles.bucket.put(`bundles/${id}/${file}`, data, { kmsKeyArn: s.kmsKeyArn });
+      } else {
+        throw new EngineError(`bundle files are written by publish, not one by one (asked: ${file})`);
+      }
+      await this.cacheWrite(env, id, file, data);
+      return true;
+    });
+  }
+
+  /** The store keeps every claim: a withdrawn apply (terraform refused before changing anything) is recorded failed. */
+  remove(env: string, id: string, file: BundleFileName): Promise<void> {
+    return storeCall(async () => {
+      if (file !== FILES.applied) throw new EngineError(`the store removes nothing but withdraws an applied claim (asked: ${file})`);
+      const s = await this.open(env);
+      const current = await this.readApplied(s, id);
+      const parsed = current ? parseWith(appliedSchema, current.toString("utf8")) : null;
+      if (parsed === null || !parsed.ok) return;
+      const failed: Applied = { ...parsed.value, status: "failed", finishedAt: new Date().toISOString() };
+      const text = `${JSON.stringify(appliedSchema.parse(failed), null, 2)}\n`;
+      await s.bundles.bucket.put(`bundles/${id}/${file}`, text, { kmsKeyArn: s.kmsKeyArn });
+      await this.cacheWrite(env, id, file, text);
+    });
+  }
+
+  /** Uploads the complete bundle in `fromDir` (marker last), then keeps it as the local cache copy. */
+  publish(env: string, id: string, fromDir: string): Promise<void> {
+    return storeCall(async () => {
+      const s = await this.open(env);
+      const files: Record<string, Buffer> = {};
+      for (const f of readdirSync(fromDir)) {
+        if (f === FILES.approval || f === FILES.applied) throw new EngineError(`a new bundle has no ${f}`);
+        files[f] = readFileSync(join(fromDir, f));
+      }
+      await s.bundles.putBundle(id, files);
+      await this.cache.publish(env, id, fromDir);
+    });
+  }
+
+  /**
+   * Fills the local cache folder of a complete bundle from the store (every file verified against the
+   * marker; approval and applied record from the store; a cached file the store does not have is
+   * removed) and returns it.
+   */
+  fetch(env: string, id: string): Promise<string> {
+    return storeCall(async () => {
+      const s = await this.open(env);
+      const { files } = await s.bundles.readBundle(id);
+      const approval = await s.bundles.approval(id);
+      const applied = await this.readApplied(s, id);
+      const all: Record<string, Buffer | null> = { ...files, [FILES.approval]: approval, [FILES.applied]: applied };
+      const target = this.dir(env, id);
+      mkdirSync(envPlansDir(this.paths, env), { recursive: true, mode: 0o700 });
+      const tmp = join(envPlansDir(this.paths, env), `.fetch-${id}-${process.pid}`);
+      rmSync(tmp, { recursive: true, force: true });
+      mkdirSync(tmp, { mode: 0o700 });
+      for (const name of CACHED) {
+        const body = all[name];
+        if (body !== null && body !== undefined) writeFileSync(join(tmp, name), body, { mode: name === FILES.plan ? 0o600 : 0o644 });
+      }
+      rmSync(target, { recursive: true, force: true });
+      renameSync(tmp, target);
+      return target;
+    });
+  }
+
+  private async cacheWrite(env: string, id: string, file: BundleFileName, data: string | Buffer): Promise<void> {
+    if (existsSync(this.dir(env, id))) await this.cache.write(env, id, file, data);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit
+// ---------------------------------------------------------------------------------------------
+
+/** What `audited` and apply need of an audit log, local or in the store. */
+export interface EngineAudit {
+  /** Where, for messages. */
+  readonly where: string;
+  brokenRefusal(): Promise<Refusal | null>;
+  append(entry: AuditEntry, now: Date): Promise<unknown>;
+  verify(): Promise<AuditVerdict>;
+}
+
+export class StoreAudit implements EngineAudit {
+  constructor(
+    private readonly cfg: EnvConfig,
+    private readonly vars: NodeJS.ProcessEnv,
+  ) {}
+
+  get where(): string {
+    return `s3://${this.cfg.store.bucket}/audit/${this.cfg.name}/`;
+  }
+
+  async brokenRefusal(): Promise<Refusal | null> {
+    const v = await this.verify();
+    return v.ok ? null : refusal("AUDIT-LOG-BROKEN", `an intact audit log ${this.where}`, `record ${v.line}: ${v.reason}`, fixFor("AUDIT-LOG-BROKEN", this.cfg.name));
+  }
+
+  append(entry: AuditEntry, now: Date): Promise<unknown> {
+    return storeCall(async () => (await openStore(this.cfg, this.vars)).audit.append(entry, { now: () => now }));
+  }
+
+  verify(): Promise<AuditVerdict> {
+    return storeCall(async () => {
+      const v = await (await openStore(this.cfg, this.vars)).audit.verify();
+      return v.ok ? { ok: true as const, count: v.count, lastHash: v.lastHash } : { ok: false as const, line: v.seq, reason: v.reason };
+    });
+  }
+}
