@@ -22,7 +22,7 @@ import { audited, envConfig, withEnvLock, type EngineContext } from "../io/conte
 import { tfApplyFile, tfInit, tfPlanToFile } from "../io/workdir";
 import { apply, type ApplyResult } from "./apply";
 import { EngineError, RefusalError, refusal } from "../core/errors";
-import { sha256File } from "../core/hash";
+import { sha256File } from "../io/files";
 import { headCommit, whoAmI } from "../io/git";
 import { withLock } from "../io/lock";
 import { stamp } from "../io/ledger";
