@@ -149,3 +149,42 @@ describe("the CLIs on the parser", () => {
     expect(runPolicyCli(["--help"], input)).toEqual({ code: 0, out: helpText(POLICY_CLI) });
   });
 });
+
+describe("npx promote on the parser", () => {
+  const run = async (argv: string[]) => {
+    const { main } = await import("../../scripts/promote");
+    const { defaultContext } = await import("../../scripts/lib/engine/commands");
+    const out: string[] = [];
+    const err: string[] = [];
+    const ctx = defaultContext(process.env, { out: (t) => out.push(t), err: (t) => err.push(t) }, { plansDir: "/nonexistent-promote-test" });
+    const code = await main(argv, ctx);
+    return { code, out: out.join(""), err: err.join("") };
+  };
+
+  it("every command's help lists exactly the options of its table", async () => {
+    const { COMMANDS, commandHelp } = await import("../../scripts/promote");
+    for (const [name, def] of Object.entries(COMMANDS)) {
+      const help = commandHelp(name.split(" ")[0]);
+      const section = name.startsWith("env ") ? help.slice(help.indexOf(`Usage: npx promote ${def.usage}`)).split("\n\nUsage: ")[0] : help;
+      const listed = [...section.matchAll(/^ {2}(?:-h, )?(--[a-z0-9-]+)/gm)].map((m) => m[1]);
+      expect({ name, listed }).toEqual({ name, listed: [...Object.keys(def.options).map((o) => `--${o}`), "--help"] });
+    }
+  });
+
+  it("names an option another command takes as not taken by this one, and refuses unknown, missing and repeated ones (exit 2)", async () => {
+    expect(await run(["drift", "prod", "--to", "x"])).toMatchObject({ code: 2, err: "error: drift does not take --to\n" });
+    expect(await run(["plan", "prod", "--bogus"])).toMatchObject({ code: 2, err: expect.stringMatching(/^error: unknown option --bogus: it takes --by, --synth, --ttl, --wait, --speculative, --help\n/) });
+    expect(await run(["rollback", "prod", "--to"])).toMatchObject({ code: 2, err: "error: --to needs a value (TAG), but none was given\n" });
+    expect(await run(["plan", "prod", "--by", "alice", "--by", "bob"])).toMatchObject({ code: 2, err: 'error: --by was given twice ("alice", then "bob"): give it once\n' });
+    expect(await run(["env", "list", "--by", "alice"])).toMatchObject({ code: 2, err: "error: env list does not take --by\n" });
+  });
+
+  it("prints the help of a command, and of env's four subcommands, with exit 0", async () => {
+    const plan = await run(["plan", "--help"]);
+    expect(plan.code).toBe(0);
+    expect(plan.out).toMatch(/^Usage: npx promote plan <env> \[--by NAME\] \[--synth MODE\] \[--ttl DURATION\] \[--wait SECONDS\] \[--speculative\]\n/);
+    const env = await run(["env", "--help"]);
+    expect(env.code).toBe(0);
+    for (const sub of ["create pr-<n>", "destroy pr-<n>", "list", "reap"]) expect(env.out).toContain(`Usage: npx promote env ${sub} [`);
+  });
+});

@@ -57,12 +57,18 @@ export interface Parsed<O extends Readonly<Record<string, OptionSpec>>> {
   readonly help: boolean;
 }
 
+/** What did not fit: an option the command does not declare, a value missing or repeated, ... */
+export type UsageProblem = "unknown-option" | "missing-value" | "repeated-option" | "value-on-flag" | "required-option" | "too-many-arguments" | "other";
+
 /** A command line that does not fit its declaration; the message names the option and what it expected. */
 export class UsageError extends Error {
   constructor(
     message: string,
-    /** The usage line of the command, for the caller to print under the message. */
-    readonly usage: string,
+    /** The usage line of the command, for the caller to print under the message ("" when none). */
+    readonly usage: string = "",
+    readonly problem: UsageProblem = "other",
+    /** The option concerned, without dashes ("port"), when there is one. */
+    readonly option?: string,
   ) {
     super(message);
     this.name = "UsageError";
@@ -104,8 +110,8 @@ export function parseCommandLine<O extends Readonly<Record<string, OptionSpec>>>
   for (const [name, o] of Object.entries(spec.options)) config[name] = { type: o.type, multiple: true };
   const { tokens } = parseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true });
 
-  const fail = (message: string): never => {
-    throw new UsageError(message, usage);
+  const fail = (message: string, problem: UsageProblem, option?: string): never => {
+    throw new UsageError(message, usage, problem, option);
   };
   const known = () => {
     const names = Object.keys(spec.options).map((n) => `--${n}`);
@@ -125,28 +131,28 @@ export function parseCommandLine<O extends Readonly<Record<string, OptionSpec>>>
       continue;
     }
     const o = spec.options[t.name] as OptionSpec | undefined;
-    if (o === undefined) fail(`unknown option ${t.rawName}: ${known()}`);
+    if (o === undefined) fail(`unknown option ${t.rawName}: ${known()}`, "unknown-option", t.name);
     const flag = `--${t.name}`;
     if (o!.type === "boolean") {
-      if (t.value !== undefined) fail(`${flag} takes no value, but "${t.rawName}=${t.value}" was given`);
-      if (seen.has(t.name)) fail(`${flag} was given twice`);
+      if (t.value !== undefined) fail(`${flag} takes no value, but "${t.rawName}=${t.value}" was given`, "value-on-flag", t.name);
+      if (seen.has(t.name)) fail(`${flag} was given twice`, "repeated-option", t.name);
       seen.set(t.name, []);
       continue;
     }
     // A string option: its value inline (--port=N) or the next word, which must not be another option
     // (`--port --json` is a missing value, not the port "--json"; `--port=-1` passes a value that starts with a dash).
-    if (t.value === undefined || (!t.inlineValue && /^-./.test(t.value))) fail(`${flag} needs a value (${(o as StringOption).value}), but ${t.value === undefined ? "none was given" : `"${t.value}" is an option`}`);
-    if (seen.has(t.name) && !(o as StringOption).multiple) fail(`${flag} was given twice ("${seen.get(t.name)![0]}", then "${t.value}"): give it once`);
+    if (t.value === undefined || (!t.inlineValue && /^-./.test(t.value))) fail(`${flag} needs a value (${(o as StringOption).value}), but ${t.value === undefined ? "none was given" : `"${t.value}" is an option`}`, "missing-value", t.name);
+    if (seen.has(t.name) && !(o as StringOption).multiple) fail(`${flag} was given twice ("${seen.get(t.name)![0]}", then "${t.value}"): give it once`, "repeated-option", t.name);
     seen.set(t.name, [...(seen.get(t.name) ?? []), t.value!]);
   }
   if (!help && positionals.length > (spec.maxPositionals ?? 0)) {
     const max = spec.maxPositionals ?? 0;
-    fail(`too many arguments: expected at most ${max}${max === 0 ? " (options only)" : ""}, found ${positionals.length} (${positionals.map((p) => JSON.stringify(p)).join(" ")})`);
+    fail(`too many arguments: expected at most ${max}${max === 0 ? " (options only)" : ""}, found ${positionals.length} (${positionals.map((p) => JSON.stringify(p)).join(" ")})`, "too-many-arguments");
   }
 
   if (!help) {
     for (const [name, o] of Object.entries(spec.options)) {
-      if (o.type === "string" && o.required && !seen.has(name)) fail(`--${name} is required (${o.value}), but it was not given`);
+      if (o.type === "string" && o.required && !seen.has(name)) fail(`--${name} is required (${o.value}), but it was not given`, "required-option", name);
     }
   }
   const values: Record<string, string | string[] | boolean | undefined> = {};
