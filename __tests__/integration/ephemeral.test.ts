@@ -158,6 +158,8 @@ describe("promote env (emulator, the real dev-shaped stack)", () => {
     expect(audit.verify().ok).toBe(true);
     expect(audit.records().map((r) => `${r.command} ${r.result}${r.refusalId ? ` ${r.refusalId}` : ""}`)).toEqual([
       "env create ok",
+      // apply --auto's intent, recorded before terraform runs (issue 11), then its outcome
+      "apply started",
       "apply --auto ok",
       "env create refused EPHEMERAL-EXISTS",
       "env destroy ok",
