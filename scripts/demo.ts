@@ -8,13 +8,14 @@
  *   a tampered bundle is refused → emulator down, time per step.
  *
  * Everything it writes lives in .local/demo/<run>/ (bundles, audit logs, ledger repo, synth output);
- * the developer's plans/, cdktf.out/ and git tags are never touched. Options:
- *   --keep        leave the emulator running at the end (prints how to reach it)
- *   --workdir D   write under D instead of .local/demo/<run>
+ * the developer's plans/, cdktf.out/ and git tags are never touched. Options (DEMO_CLI, `--help`):
+ *   --keep          leave the emulator running at the end (prints how to reach it)
+ *   --workdir DIR   write under DIR instead of .local/demo/<run>
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { helpText, parseCommandLine, UsageError, type CommandSpec } from "./lib/cli/args";
 import { SYNTH_INPUTS } from "./lib/engine/commands";
 import { startEmulator, stopEmulator, type EmulatorHandle } from "./lib/emulator";
 import { PROJECT_ROOT } from "./lib/toolchain";
@@ -108,18 +109,22 @@ function checkCheckout(): string {
   return git(["rev-parse", "HEAD"], PROJECT_ROOT);
 }
 
-function parseArgs(argv: string[]): { keep: boolean; workdir?: string } {
-  const out: { keep: boolean; workdir?: string } = { keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--keep") out.keep = true;
-    else if (argv[i] === "--workdir" && argv[i + 1]) out.workdir = resolve(argv[++i]);
-    else throw new DemoFailure(`unknown argument "${argv[i]}": expected --keep or --workdir DIR`);
-  }
-  return out;
-}
+export const DEMO_CLI = {
+  usage: "npm start --",
+  description: "The local promotion demo: one commit dev -> staging -> prod on the embedded emulator (moto).",
+  options: {
+    keep: { type: "boolean", help: "leave the emulator running at the end (prints how to reach it)" },
+    workdir: { type: "string", value: "DIR", help: "write under DIR instead of .local/demo/<run>" },
+  },
+} as const satisfies CommandSpec;
 
 async function main(argv: string[]): Promise<number> {
-  const opts = parseArgs(argv);
+  const { values, help } = parseCommandLine(DEMO_CLI, argv);
+  if (help) {
+    process.stdout.write(helpText(DEMO_CLI));
+    return 0;
+  }
+  const opts = { keep: values.keep, workdir: values.workdir === undefined ? undefined : resolve(values.workdir) };
   const commit = checkCheckout();
   const run = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "");
   const work = opts.workdir ?? join(PROJECT_ROOT, ".local", "demo", run);
@@ -212,6 +217,11 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (e) => {
+      if (e instanceof UsageError) {
+        process.stderr.write(`error: ${e.message}\n${e.usage}\n`);
+        process.exitCode = 2;
+        return;
+      }
       process.stderr.write(`\ndemo failed: ${e instanceof Error ? e.message : String(e)}\n`);
       process.exitCode = e instanceof DemoFailure ? 1 : 2;
     },

@@ -19,6 +19,7 @@ import { envCreate, envDestroy, envList, envReap, nameProblem } from "./lib/engi
 import { complete } from "./lib/engine/commands/complete";
 import { unlock } from "./lib/engine/commands/unlock";
 import { interruptTerraform } from "./lib/engine/io/terraform";
+import { helpText, parseCommandLine, UsageError, type CommandSpec, type OptionSpec } from "./lib/cli/args";
 
 const DIRS = `Directories (environment variables):
   PROMOTE_HOME          bundles <home>/<env>/<id>/           default <project>/plans
@@ -34,198 +35,310 @@ Bounds (seconds; a run past one ends with a named error, terraform interrupted a
   PROMOTE_TIMEOUT_INIT 900, _PLAN 3600, _APPLY 21600, _SHOW 600, _STATE 600, _VERSION 120, _FORCE_UNLOCK 300,
   _GRACE 120 (interrupt to kill), _GIT 120, _SYNTH 1800`;
 
-const HELP: Record<string, string> = {
-  main: `Usage: npx promote <command> [options]
+// ---------------------------------------------------------------------------------------------
+// the commands and their options, declared once: the parser (lib/cli/args.ts) and every --help read this
+// ---------------------------------------------------------------------------------------------
 
-Commands:
-  bootstrap <env>                     create the env's state bucket and lock table in its own account (once)
-  plan <env>                          synth if needed, plan into a bundle, print the redacted summary
-  plan <env> --speculative            a preview (pull requests): no promotion gate, never approvable
-  review <env> [bundle]               the summary, destructive changes first, and the plan SHA-256 to approve
-  review <env> [bundle] --html        the same, also as one self-contained HTML page (--out FILE)
-  cost <env> [bundle]                 estimated monthly cost after the plan, its change, against the env's budget
-  approve <env> [bundle] --sha256 H   approve the bundle whose plan SHA-256 is H
-  apply <env> [bundle]                verify the bundle, then terraform apply that saved plan (no re-plan)
-  apply <env> --auto                  plan and apply in one step (only where the env allows it)
-  complete <env> <bundle>             record the outcome of an apply whose bookkeeping did not finish (idempotent)
-  unlock <env> <lock id>              remove a state lock whose holder is gone (the id STATE-LOCKED names)
-  policy <env> [bundle]               the bundle's policy findings (exit 1 when they block approval)
-  drift <env>                         refresh-only plan: resources changed outside terraform (exit 3 on drift)
-  rollback <env> [--to TAG]           plan the env back to a release it ran (a normal bundle: review, approve, apply)
-  doctor [--no-drift]                 drift, config diff, versions, last applied commits; exit 1 on divergence
-  audit verify <env>                  verify the env's hash-chained audit log
-  ledger <env>                        successful applies of the env (deployed/<env>/* tags)
-  bundles <env>                       the env's bundles and their status
-  rules [--markdown]                  every refusal id and what it means (--markdown: regenerate RULES.md)
-  env create pr-<n> [--ttl H]         an ephemeral env (a pull request's): a CIDR from the pool, planned and applied
-  env destroy pr-<n>                  destroy it (a saved destroy plan), then its state and registry entry
-  env list                            ephemeral envs: status, CIDR, age, time left before their TTL
-  env reap [--now ISO]                destroy every ephemeral env older than its TTL
+/** Options several commands take, worded once. */
+const OPT = {
+  by: { type: "string", value: "NAME", help: "who acts (default PROMOTE_USER, git user.name, OS user)" },
+  synth: { type: "string", value: "MODE", help: "auto (default): synthesize when the stack is missing or was synthesized from something\nelse; always; never" },
+  ttl: { type: "string", value: "DURATION", help: "how long the bundle stays applicable: 90m, 12h, 3600s (at most delivery.planTtlHours)" },
+  wait: { type: "string", value: "SECONDS", help: "wait for another plan/apply of this env to finish (default: refuse at once)" },
+  now: { type: "string", value: "ISO", help: "the time to judge the TTLs by (default now)" },
+  markdown: { type: "boolean", help: "a Markdown table (for $GITHUB_STEP_SUMMARY)" },
+} as const satisfies Record<string, OptionSpec>;
 
-[bundle] defaults to the env's newest bundle. Run \`npx promote <command> --help\` for its options.
-Exit codes: 0 done, 1 refused (nothing changed), 2 error; drift: 3 when drift was found.
+interface CommandDef {
+  /** The command line without options: `plan <env>`. */
+  readonly usage: string;
+  /** The lines of the command list of `npx promote --help`: [synopsis, what it does]. */
+  readonly summary: ReadonlyArray<readonly [string, string]>;
+  readonly description: string;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+}
 
-${DIRS}`,
-  plan: `Usage: npx promote plan <env> [--by NAME] [--synth auto|always|never] [--ttl DURATION] [--wait SECONDS] [--speculative]
-
-Plans <env> from the checked-out commit into plans/<env>/<id>/ (plan.tfplan 0600, manifest.json,
+/**
+ * Every command: its options (add a flag here and the parser takes it, the help lists it, every other
+ * command refuses it by name), its lines in the command list and its help. `env` has one entry per
+ * subcommand.
+ */
+export const COMMANDS: Readonly<Record<string, CommandDef>> = {
+  bootstrap: {
+    usage: "bootstrap <env>",
+    summary: [["bootstrap <env>", "create the env's state bucket and lock table in its own account (once)"]],
+    description: `Creates <env>'s own state bucket (versioned, encrypted, TLS-only, public access blocked) and DynamoDB lock
+table in <env>'s account, from the bootstrap-<env> stack whose own state is local (outside cdktf.out).
+Run once per environment before its first plan; a second run changes nothing.`,
+    options: { by: OPT.by },
+  },
+  plan: {
+    usage: "plan <env>",
+    summary: [
+      ["plan <env>", "synth if needed, plan into a bundle, print the redacted summary"],
+      ["plan <env> --speculative", "a preview (pull requests): no promotion gate, never approvable"],
+    ],
+    description: `Plans <env> from the checked-out commit into plans/<env>/<id>/ (plan.tfplan 0600, manifest.json,
 summary.txt, policy.json). A promotion-gated env (delivery.promotesFrom) is planned only from a commit the
 previous env applied successfully, and only from a checkout without uncommitted changes to synth inputs.
 The plan's policy findings (scripts/lib/policy, with policy-exceptions.json) are printed and recorded; an
-error finding blocks approve and apply (POLICY-BLOCKED).
-
-  --speculative    a preview for a pull request: skips the promotion gate and the clean-tree check; the
-                   bundle is marked speculative and can never be approved or applied (BUNDLE-SPECULATIVE)
-
-  --by NAME        the plan's author (default PROMOTE_USER, git user.name, OS user)
-  --synth MODE     auto (default): when the stack is missing or was synthesized from something else
-  --ttl DURATION   how long the bundle stays applicable: 90m, 12h, 3600s (at most delivery.planTtlHours)
-  --wait SECONDS   wait for another plan/apply of this env to finish (default: refuse at once)`,
-  review: `Usage: npx promote review <env> [bundle]
-
-Prints the bundle's summary (sensitive values redacted, destructive changes first), its status and the
-plan SHA-256 an approver approves. Refuses a bundle whose plan file or summary no longer match its manifest.
-  --html       also write the review as one self-contained HTML page (no script, no external request):
-               identity and plan SHA-256, the approve command, destructive changes first, policy findings,
-               the cost change and every attribute diff (sensitive values redacted). Reads the plan with
-               \`terraform show -json\` in the env's stack; falls back to summary.txt when it cannot.
-  --out FILE   where to write the page (default <bundle>/review.html)`,
-  cost: `Usage: npx promote cost <env> [bundle]
-       npx promote cost <env> --from-synth
-
-Estimates the env's monthly cost once the bundle's plan is applied (on-demand list prices of
+error finding blocks approve and apply (POLICY-BLOCKED).`,
+    options: {
+      by: { ...OPT.by, help: "the plan's author (default PROMOTE_USER, git user.name, OS user)" },
+      synth: OPT.synth,
+      ttl: OPT.ttl,
+      wait: OPT.wait,
+      speculative: {
+        type: "boolean",
+        help: "a preview for a pull request: skips the promotion gate and the clean-tree check; the\nbundle is marked speculative and can never be approved or applied (BUNDLE-SPECULATIVE)",
+      },
+    },
+  },
+  review: {
+    usage: "review <env> [bundle]",
+    summary: [
+      ["review <env> [bundle]", "the summary, destructive changes first, and the plan SHA-256 to approve"],
+      ["review <env> [bundle] --html", "the same, also as one self-contained HTML page (--out FILE)"],
+    ],
+    description: `Prints the bundle's summary (sensitive values redacted, destructive changes first), its status and the
+plan SHA-256 an approver approves. Refuses a bundle whose plan file or summary no longer match its manifest.`,
+    options: {
+      html: {
+        type: "boolean",
+        help: "also write the review as one self-contained HTML page (no script, no external request):\nidentity and plan SHA-256, the approve command, destructive changes first, policy findings,\nthe cost change and every attribute diff (sensitive values redacted). Reads the plan with\n`terraform show -json` in the env's stack; falls back to summary.txt when it cannot.",
+      },
+      out: { type: "string", value: "FILE", help: "where to write the page (default <bundle>/review.html)" },
+    },
+  },
+  cost: {
+    usage: "cost <env> [bundle]",
+    summary: [["cost <env> [bundle]", "estimated monthly cost after the plan, its change, against the env's budget"]],
+    description: `Estimates the env's monthly cost once the bundle's plan is applied (on-demand list prices of
 scripts/lib/cost/prices.json; traffic-based items use the assumptions noted there), what the plan changes
 (cost of the state it was planned from -> cost after), and compares it with the env's budget.monthlyUsd.
 Resources it cannot price are listed as NOT PRICED (the total is then a lower bound).
-  --from-synth   estimate the synthesized stack (cdktf.out/stacks/<env>/cdk.tf.json) instead: no bundle,
-                 no terraform
 Exit 0 within budget, 1 over budget (an OVER BUDGET line says by how much), 2 when it cannot estimate.`,
-  approve: `Usage: npx promote approve <env> [bundle] --sha256 HASH [--by NAME] [--comment TEXT]
-
-Writes approval.json bound to the plan SHA-256 and to the manifest's SHA-256. Refuses a hash that is not
+    options: {
+      "from-synth": { type: "boolean", help: "estimate the synthesized stack (cdktf.out/stacks/<env>/cdk.tf.json) instead: no bundle,\nno terraform (npx promote cost <env> --from-synth)" },
+    },
+  },
+  approve: {
+    usage: "approve <env> [bundle]",
+    summary: [["approve <env> [bundle] --sha256 H", "approve the bundle whose plan SHA-256 is H"]],
+    description: `Writes approval.json bound to the plan SHA-256 and to the manifest's SHA-256. Refuses a hash that is not
 the bundle's, an expired or applied bundle, a second approval, and (where delivery.fourEyes) the author.`,
-  apply: `Usage: npx promote apply <env> [bundle] [--by NAME] [--wait SECONDS]
-       npx promote apply <env> --auto [--by NAME] [--wait SECONDS] [--synth MODE]
-
-Verifies the bundle (plan hash = manifest = approval, env, backend, account, checkout commit, synth
+    options: {
+      sha256: { type: "string", value: "HASH", help: "the plan SHA-256 printed by `promote review` (required)" },
+      by: { ...OPT.by, help: "the approver (default PROMOTE_USER, git user.name, OS user)" },
+      comment: { type: "string", value: "TEXT", help: "a comment recorded with the approval" },
+    },
+  },
+  apply: {
+    usage: "apply <env> [bundle]",
+    summary: [
+      ["apply <env> [bundle]", "verify the bundle, then terraform apply that saved plan (no re-plan)"],
+      ["apply <env> --auto", "plan and apply in one step (only where the env allows it)"],
+    ],
+    description: `Verifies the bundle (plan hash = manifest = approval, env, backend, account, checkout commit, synth
 digest, provider lock file, not expired, approval and four eyes where required, not applied before,
 promotion gate, state unchanged), then runs \`terraform apply <that plan file>\`; records applied.json,
-the ledger tag deployed/<env>/<stamp> and an audit record.
-  --auto   plan and apply in one step, through a saved plan (only where delivery.autoApply)`,
-  complete: `Usage: npx promote complete <env> <bundle> [--by NAME] [--wait SECONDS]
-
-Records the outcome of an apply of <bundle> that did not record one (APPLY-UNFINISHED, APPLY-NOT-RECORDED):
+the ledger tag deployed/<env>/<stamp> and an audit record. With --auto: npx promote apply <env> --auto.`,
+    options: {
+      by: OPT.by,
+      wait: OPT.wait,
+      auto: { type: "boolean", help: "plan and apply in one step, through a saved plan (only where delivery.autoApply)" },
+      synth: { ...OPT.synth, help: `${OPT.synth.help} (apply --auto only: apply never re-synthesizes)` },
+    },
+  },
+  complete: {
+    usage: "complete <env> <bundle>",
+    summary: [["complete <env> <bundle>", "record the outcome of an apply whose bookkeeping did not finish (idempotent)"]],
+    description: `Records the outcome of an apply of <bundle> that did not record one (APPLY-UNFINISHED, APPLY-NOT-RECORDED):
 reads applied.json, how terraform ended (recorded beside the engine's private plan copy, also when the
 engine was killed) and the state, then writes applied.json (succeeded, failed or interrupted) and, for a
 clean bundle that succeeded, the ledger tag. Idempotent: a second run finds the tag and changes nothing.
 Check first that no terraform runs for <env> (a held state lock: promote unlock).`,
-  unlock: `Usage: npx promote unlock <env> <lock id> [--by NAME]
-
-Removes terraform's state lock <lock id> (terraform force-unlock), audited, under the env's lock. Only for
+    options: { by: OPT.by, wait: OPT.wait },
+  },
+  unlock: {
+    usage: "unlock <env> <lock id>",
+    summary: [["unlock <env> <lock id>", "remove a state lock whose holder is gone (the id STATE-LOCKED names)"]],
+    description: `Removes terraform's state lock <lock id> (terraform force-unlock), audited, under the env's lock. Only for
 a lock whose holder is gone: STATE-LOCKED names the id, who holds it and since when; check on that machine
 that no terraform runs for <env>. A lock taken since has another id and is not removed.`,
-  audit: `Usage: npx promote audit verify <env>
-
-Verifies the env's audit log: every record's hash, the chain of previous hashes and the head file.
-Exit 1 (AUDIT-LOG-BROKEN) when broken.`,
-  ledger: `Usage: npx promote ledger <env>
-
-Lists the env's successful applies (git tags deployed/<env>/<stamp> in PROMOTE_LEDGER_DIR), oldest first;
-the last prod entry is the last-good release.`,
-  bundles: `Usage: npx promote bundles <env>
-
-Lists the env's bundles, oldest first, with status (planned, approved, applied, expired).`,
-  bootstrap: `Usage: npx promote bootstrap <env> [--by NAME]
-
-Creates <env>'s own state bucket (versioned, encrypted, TLS-only, public access blocked) and DynamoDB lock
-table in <env>'s account, from the bootstrap-<env> stack whose own state is local (outside cdktf.out).
-Run once per environment before its first plan; a second run changes nothing.`,
-  policy: `Usage: npx promote policy <env> [bundle] [--markdown]
-
-Prints the bundle's recorded policy findings (policy.json, checked against its manifest). Exit 0 when they
-block nothing, 1 when an error finding blocks approval and apply (POLICY-BLOCKED).
-  --markdown   a Markdown table (for $GITHUB_STEP_SUMMARY)`,
-  drift: `Usage: npx promote drift <env> [--by NAME] [--synth auto|always|never] [--wait SECONDS]
-
-Runs \`terraform plan -refresh-only -detailed-exitcode -lock=true\` against <env>'s state (synthesizing and
+    options: { by: OPT.by },
+  },
+  policy: {
+    usage: "policy <env> [bundle]",
+    summary: [["policy <env> [bundle]", "the bundle's policy findings (exit 1 when they block approval)"]],
+    description: `Prints the bundle's recorded policy findings (policy.json, checked against its manifest). Exit 0 when they
+block nothing, 1 when an error finding blocks approval and apply (POLICY-BLOCKED).`,
+    options: { markdown: OPT.markdown },
+  },
+  drift: {
+    usage: "drift <env>",
+    summary: [["drift <env>", "refresh-only plan: resources changed outside terraform (exit 3 on drift)"]],
+    description: `Runs \`terraform plan -refresh-only -detailed-exitcode -lock=true\` against <env>'s state (synthesizing and
 initializing first when needed) and lists every resource changed or deleted outside terraform, with the
 attributes that differ (sensitive values redacted). Writes nothing to the state; records an audit entry.
 Exit codes: 0 no drift, 3 drift found, 1 refused (e.g. ENV-LOCKED, STATE-LOCKED), 2 error.`,
-  rollback: `Usage: npx promote rollback <env> [--to TAG] [--by NAME] [--ttl DURATION] [--wait SECONDS] [--synth MODE]
-
-Plans <env> back to a release it ran: checks out the tag's commit into a temporary git worktree, synthesizes
+    options: { by: OPT.by, synth: OPT.synth, wait: OPT.wait },
+  },
+  rollback: {
+    usage: "rollback <env>",
+    summary: [["rollback <env> [--to TAG]", "plan the env back to a release it ran (a normal bundle: review, approve, apply)"]],
+    description: `Plans <env> back to a release it ran: checks out the tag's commit into a temporary git worktree, synthesizes
 and plans it into a normal bundle marked rollback { toTag, toCommit, fromCommit }, and lists what a plan
 cannot revert (data lost with a replaced or destroyed stateful resource, resources recreated empty, new
 identities, data written since). Then: promote review / approve / apply as for any bundle. The promotion gate
-accepts a commit in <env>'s own ledger; apply checks the working directory was synthesized from that commit.
-  --to TAG   a ledger tag (promote ledger <env>); default: the newest release before the current one (the
-             current one itself when the latest apply failed)`,
-  doctor: `Usage: npx promote doctor [--no-drift] [--by NAME]
-
-Per env: drift (refresh-only plan; --no-drift skips terraform), last applied commit, terraform and provider
+accepts a commit in <env>'s own ledger; apply checks the working directory was synthesized from that commit.`,
+    options: {
+      to: { type: "string", value: "TAG", help: "a ledger tag (promote ledger <env>); default: the newest release before the current one\n(the current one itself when the latest apply failed)" },
+      by: OPT.by,
+      ttl: OPT.ttl,
+      wait: OPT.wait,
+      synth: OPT.synth,
+    },
+  },
+  doctor: {
+    usage: "doctor",
+    summary: [["doctor [--no-drift]", "drift, config diff, versions, last applied commits; exit 1 on divergence"]],
+    description: `Per env: drift (refresh-only plan; --no-drift skips terraform), last applied commit, terraform and provider
 versions and lock-file hash (of its last applied bundle), and a field-by-field diff of the env configs.
 Exit 1 when a gated env diverges from the env it promotes from: it runs a commit that env never applied, or
 the same commit with other providers or another lock file. Otherwise 0 (2 on error).`,
-  env: `Usage: npx promote env create pr-<n> [--ttl DURATION] [--update] [--by NAME] [--wait SECONDS]
-       npx promote env destroy pr-<n> [--by NAME] [--wait SECONDS]
-       npx promote env list [--now ISO]
-       npx promote env reap [--now ISO] [--by NAME]
-
-Ephemeral environments, one per pull request, derived from dev (envs/ephemeral.ts) in dev's account and
-state bucket (key ephemeral/<name>/terraform.tfstate). The registry <PROMOTE_HOME>/_ephemeral/<name>.json
-records each: CIDR, created, TTL, author, commit, status (creating, live, destroying).
-  create    allocates a CIDR from the pool (no overlap with any env or registered one), records it, then
-            plans and applies it like \`apply --auto\` (saved plan, policy, audit, ledger tag deployed/<name>/*).
-            Refuses a registered one (EPHEMERAL-EXISTS) unless --update; a failed create stays "creating":
-            run create again (same CIDR) or destroy.
-    --ttl DURATION   hours before \`env reap\` destroys it: 90m, 12h (default EPHEMERAL.ttlHours)
-    --update         an existing live one is updated to the checked-out commit instead of refused
-  destroy   a saved \`terraform plan -destroy\`, applied (env lock, audit record); then every version of its
-            state object and its digest item in the lock table; then the registry entry. Works without a
-            registry entry too (cleans up whatever state exists).
-  list      status, CIDR, age and time left before the TTL
-  reap      destroys each one older than its TTL (--now: the time to judge by); exit 0 when every destroy
-            worked, else the worst exit code of the failures`,
-  rules: `Usage: npx promote rules [--markdown]
-
-Every refusal id, its cause and the usual fix (the same table as scripts/lib/engine/RULES.md).
-  --markdown   regenerate the tables of scripts/lib/engine/RULES.md and scripts/lib/policy/RULES.md
-               from the code (core/rules.ts, policy/registry.ts)`,
+    options: { "no-drift": { type: "boolean", help: "skip the drift check (no terraform)" }, by: OPT.by },
+  },
+  audit: {
+    usage: "audit verify <env>",
+    summary: [["audit verify <env>", "verify the env's hash-chained audit log"]],
+    description: `Verifies the env's audit log: every record's hash, the chain of previous hashes and the head file.
+Exit 1 (AUDIT-LOG-BROKEN) when broken.`,
+    options: {},
+  },
+  ledger: {
+    usage: "ledger <env>",
+    summary: [["ledger <env>", "successful applies of the env (deployed/<env>/* tags)"]],
+    description: `Lists the env's successful applies (git tags deployed/<env>/<stamp> in PROMOTE_LEDGER_DIR), oldest first;
+the last prod entry is the last-good release.`,
+    options: {},
+  },
+  bundles: {
+    usage: "bundles <env>",
+    summary: [["bundles <env>", "the env's bundles and their status"]],
+    description: "Lists the env's bundles, oldest first, with status (planned, approved, applied, expired).",
+    options: {},
+  },
+  rules: {
+    usage: "rules",
+    summary: [["rules [--markdown]", "every refusal id and what it means (--markdown: regenerate RULES.md)"]],
+    description: "Every refusal id, its cause and the usual fix (the same table as scripts/lib/engine/RULES.md).",
+    options: {
+      markdown: { type: "boolean", help: "regenerate the tables of scripts/lib/engine/RULES.md and scripts/lib/policy/RULES.md\nfrom the code (core/rules.ts, policy/registry.ts)" },
+    },
+  },
+  "env create": {
+    usage: "env create pr-<n>",
+    summary: [["env create pr-<n> [--ttl H]", "an ephemeral env (a pull request's): a CIDR from the pool, planned and applied"]],
+    description: `Allocates a CIDR from the pool (no overlap with any env or registered one), records it, then
+plans and applies it like \`apply --auto\` (saved plan, policy, audit, ledger tag deployed/<name>/*).
+Refuses a registered one (EPHEMERAL-EXISTS) unless --update; a failed create stays "creating":
+run create again (same CIDR) or destroy.`,
+    options: {
+      ttl: { ...OPT.ttl, help: "hours before `env reap` destroys it: 90m, 12h (default EPHEMERAL.ttlHours)" },
+      update: { type: "boolean", help: "an existing live one is updated to the checked-out commit instead of refused" },
+      by: OPT.by,
+      wait: OPT.wait,
+    },
+  },
+  "env destroy": {
+    usage: "env destroy pr-<n>",
+    summary: [["env destroy pr-<n>", "destroy it (a saved destroy plan), then its state and registry entry"]],
+    description: `A saved \`terraform plan -destroy\`, applied (env lock, audit record); then every version of its
+state object and its digest item in the lock table; then the registry entry. Works without a
+registry entry too (cleans up whatever state exists).`,
+    options: { by: OPT.by, wait: OPT.wait },
+  },
+  "env list": {
+    usage: "env list",
+    summary: [["env list", "ephemeral envs: status, CIDR, age, time left before their TTL"]],
+    description: "Status, CIDR, age and time left before the TTL.",
+    options: { now: OPT.now },
+  },
+  "env reap": {
+    usage: "env reap",
+    summary: [["env reap [--now ISO]", "destroy every ephemeral env older than its TTL"]],
+    description: `Destroys each one older than its TTL (--now: the time to judge by); exit 0 when every destroy
+worked, else the worst exit code of the failures.`,
+    options: { now: OPT.now, by: OPT.by, wait: OPT.wait },
+  },
 };
 
-class UsageError extends Error {}
+const ENV_USAGE = "usage: npx promote env create|destroy pr-<n>, env list, env reap (npx promote env --help)";
+
+const ENV_HELP = `Ephemeral environments, one per pull request, derived from dev (envs/ephemeral.ts) in dev's account and
+state bucket (key ephemeral/<name>/terraform.tfstate). The registry <PROMOTE_HOME>/_ephemeral/<name>.json
+records each: CIDR, created, TTL, author, commit, status (creating, live, destroying).`;
+
+/** The parser's declaration of a command (positionals are checked by the command: its messages name them). */
+const specOf = (name: string): CommandSpec => ({
+  usage: `npx promote ${COMMANDS[name].usage}`,
+  description: COMMANDS[name].description,
+  options: COMMANDS[name].options,
+  maxPositionals: Number.POSITIVE_INFINITY,
+});
+
+/** The commands `npx promote <command>` takes (`env` for its four subcommands). */
+const COMMAND_NAMES = new Set(Object.keys(COMMANDS).map((c) => c.split(" ")[0]));
+
+/** `npx promote <command> --help`, from the command's declaration (`env`: each subcommand's). */
+export function commandHelp(command: string): string {
+  const names = command === "env" ? Object.keys(COMMANDS).filter((c) => c.startsWith("env ")) : [command];
+  const parts = names.map((c) => helpText(specOf(c)).replace(/^usage: /, "Usage: ").trimEnd());
+  return command === "env" ? `${ENV_HELP}\n\n${parts.join("\n\n")}` : parts[0];
+}
+
+/** `npx promote --help`: the command list, from each command's summary lines. */
+function mainHelp(): string {
+  const rows = Object.values(COMMANDS).flatMap((c) => c.summary);
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  return `Usage: npx promote <command> [options]
+
+Commands:
+${rows.map(([left, what]) => `  ${left.padEnd(width)}${what}`).join("\n")}
+
+[bundle] defaults to the env's newest bundle. Run \`npx promote <command> --help\` for its options.
+Exit codes: 0 done, 1 refused (nothing changed), 2 error; drift: 3 when drift was found.
+
+${DIRS}`;
+}
 
 interface Parsed {
   positional: string[];
   flags: Map<string, string | true>;
+  help: boolean;
 }
 
-const VALUE_FLAGS = new Set(["by", "synth", "ttl", "wait", "sha256", "comment", "out", "to", "now"]);
-const BOOL_FLAGS = new Set(["auto", "help", "speculative", "markdown", "html", "from-synth", "no-drift", "update"]);
+/** Every option some command takes: one this command does not take is named as such ("drift does not take --to"). */
+const ANY_OPTION = new Set(Object.values(COMMANDS).flatMap((c) => Object.keys(c.options)));
 
-export function parseArgs(argv: readonly string[]): Parsed {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "-h") {
-      flags.set("help", true);
-    } else if (a.startsWith("--")) {
-      const [name, inline] = a.slice(2).split(/=(.*)/s, 2);
-      if (BOOL_FLAGS.has(name)) {
-        flags.set(name, true);
-      } else if (VALUE_FLAGS.has(name)) {
-        const value = inline ?? argv[++i];
-        if (value === undefined) throw new UsageError(`--${name} needs a value`);
-        flags.set(name, value);
-      } else {
-        throw new UsageError(`unknown option --${name}`);
-      }
-    } else {
-      positional.push(a);
+/** The command line of `command` (a key of COMMANDS: "plan", "env create") parsed against its declaration. */
+export function parseArgs(command: string, argv: readonly string[]): Parsed {
+  let parsed;
+  try {
+    parsed = parseCommandLine(specOf(command), argv);
+  } catch (e) {
+    if (e instanceof UsageError && e.problem === "unknown-option" && e.option !== undefined && ANY_OPTION.has(e.option)) {
+      throw new UsageError(`${command} does not take --${e.option}`, e.usage, e.problem, e.option);
     }
+    throw e;
   }
-  return { positional, flags };
+  const flags = new Map<string, string | true>();
+  for (const [name, v] of Object.entries(parsed.values)) {
+    if (v === true) flags.set(name, true);
+    else if (typeof v === "string") flags.set(name, v);
+  }
+  return { positional: parsed.positionals, flags, help: parsed.help };
 }
 
 /** 90m, 12h, 3600s, or a number of hours. */
@@ -239,10 +352,6 @@ export function parseDuration(text: string): number {
 function str(p: Parsed, name: string): string | undefined {
   const v = p.flags.get(name);
   return typeof v === "string" ? v : undefined;
-}
-
-function allow(p: Parsed, command: string, names: string[]): void {
-  for (const k of p.flags.keys()) if (k !== "help" && !names.includes(k)) throw new UsageError(`${command} does not take --${k}`);
 }
 
 function synthMode(p: Parsed): "auto" | "always" | "never" | undefined {
@@ -271,25 +380,32 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
   try {
     const [command, ...rest] = argv;
     if (!command || command === "help" || command === "--help" || command === "-h") {
-      ctx.io.out(`${HELP.main}\n`);
+      ctx.io.out(`${mainHelp()}\n`);
       return command ? EXIT.ok : EXIT.error;
     }
-    if (!(command in HELP) || command === "main") throw new UsageError(`unknown command "${command}"\n\n${HELP.main}`);
-    const p = parseArgs(rest);
-    if (p.flags.has("help")) {
-      ctx.io.out(`${HELP[command]}\n`);
+    if (!COMMAND_NAMES.has(command)) throw new UsageError(`unknown command "${command}"\n\n${mainHelp()}`);
+    // env's options are its subcommand's (the word after env).
+    let declared = command;
+    if (command === "env") {
+      if (rest[0] !== undefined && `env ${rest[0]}` in COMMANDS) declared = `env ${rest[0]}`;
+      else if (rest.includes("--help") || rest.includes("-h")) {
+        ctx.io.out(`${commandHelp(command)}\n`);
+        return EXIT.ok;
+      } else throw new UsageError(ENV_USAGE);
+    }
+    const p = parseArgs(declared, rest);
+    if (p.help) {
+      ctx.io.out(`${commandHelp(command)}\n`);
       return EXIT.ok;
     }
     switch (command) {
       case "bootstrap": {
-        allow(p, command, ["by"]);
         const { env } = envArg(p, command, 1);
         const r = await bootstrap(ctx, { env, by: str(p, "by") });
         ctx.io.out(`bootstrapped ${env}: ${r.resources} resources managed, ${r.changed} created or changed, ${r.seconds.toFixed(1)} s\n`);
         return EXIT.ok;
       }
       case "plan": {
-        allow(p, command, ["by", "synth", "ttl", "wait", "speculative"]);
         const { env } = envArg(p, command, 1);
         const ttl = str(p, "ttl");
         const speculative = p.flags.has("speculative");
@@ -298,7 +414,6 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         return EXIT.ok;
       }
       case "review": {
-        allow(p, command, ["html", "out"]);
         const { env, bundle } = envArg(p, command, 2);
         if (p.flags.has("out") && !p.flags.has("html")) throw new UsageError("--out is for review --html: where to write the page");
         if (p.flags.has("html")) await reviewHtml(ctx, { env, bundle, out: str(p, "out") });
@@ -306,12 +421,10 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         return EXIT.ok;
       }
       case "cost": {
-        allow(p, command, ["from-synth"]);
         const { env, bundle } = envArg(p, command, 2);
         return await cost(ctx, { env, bundle, fromSynth: p.flags.has("from-synth") });
       }
       case "approve": {
-        allow(p, command, ["sha256", "by", "comment"]);
         const { env, bundle } = envArg(p, command, 2);
         const sha = str(p, "sha256");
         if (!sha) throw new UsageError("approve needs --sha256 <the plan SHA-256 printed by `promote review`>");
@@ -319,7 +432,6 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         return EXIT.ok;
       }
       case "apply": {
-        allow(p, command, ["by", "wait", "auto", "synth"]);
         const { env, bundle } = envArg(p, command, 2);
         const auto = p.flags.has("auto");
         if (!auto && p.flags.has("synth")) throw new UsageError("--synth is for apply --auto only: apply never re-synthesizes");
@@ -327,32 +439,27 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         return EXIT.ok;
       }
       case "complete": {
-        allow(p, command, ["by", "wait"]);
         const { env, bundle } = envArg(p, command, 2);
         if (!bundle) throw new UsageError("complete needs the bundle: npx promote complete <env> <bundle> (APPLY-UNFINISHED names it)");
         await complete(ctx, { env, bundle, by: str(p, "by"), waitSeconds: waitSeconds(p) });
         return EXIT.ok;
       }
       case "unlock": {
-        allow(p, command, ["by"]);
         const { env, bundle: lockId } = envArg(p, command, 2);
         if (!lockId) throw new UsageError("unlock needs the lock id: npx promote unlock <env> <lock id> (STATE-LOCKED names it)");
         await unlock(ctx, { env, lockId, by: str(p, "by") });
         return EXIT.ok;
       }
       case "policy": {
-        allow(p, command, ["markdown"]);
         const { env, bundle } = envArg(p, command, 2);
         return (await engine.showPolicy(ctx, { env, bundle, markdown: p.flags.has("markdown") })).blocks ? EXIT.refused : EXIT.ok;
       }
       case "drift": {
-        allow(p, command, ["by", "synth", "wait"]);
         const { env } = envArg(p, command, 1);
         const r = await drift(ctx, { env, by: str(p, "by"), synth: synthMode(p), waitSeconds: waitSeconds(p) });
         return r.resources.length > 0 ? EXIT.drift : EXIT.ok;
       }
       case "rollback": {
-        allow(p, command, ["to", "by", "ttl", "wait", "synth"]);
         const { env } = envArg(p, command, 1);
         const ttl = str(p, "ttl");
         const r = await rollback(ctx, { env, to: str(p, "to"), by: str(p, "by"), synth: synthMode(p), ttlHours: ttl === undefined ? undefined : parseDuration(ttl), waitSeconds: waitSeconds(p) });
@@ -360,12 +467,10 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         return EXIT.ok;
       }
       case "doctor": {
-        allow(p, command, ["no-drift", "by"]);
         if (p.positional.length > 0) throw new UsageError("doctor takes no arguments: it reports every environment");
         return (await doctor(ctx, { noDrift: p.flags.has("no-drift"), by: str(p, "by") })).diverged ? EXIT.refused : EXIT.ok;
       }
       case "audit": {
-        allow(p, command, []);
         const [sub, env, extra] = p.positional;
         if (sub !== "verify" || !env || extra !== undefined) throw new UsageError(`usage: npx promote audit verify <env>`);
         await engine.auditVerify(ctx, env);
@@ -373,7 +478,6 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
       }
       case "ledger":
       case "bundles": {
-        allow(p, command, []);
         const { env } = envArg(p, command, 1);
         if (command === "ledger") engine.showLedger(ctx, env);
         else await engine.showBundles(ctx, env);
@@ -381,10 +485,9 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
       }
       case "env": {
         const [sub, name, extra] = p.positional;
-        const usage = "usage: npx promote env create|destroy pr-<n>, env list, env reap (npx promote env --help)";
+        const usage = ENV_USAGE;
         if (sub === "list" || sub === "reap") {
           if (name !== undefined) throw new UsageError(`env ${sub} takes no name: ${usage}`);
-          allow(p, `env ${sub}`, sub === "list" ? ["now"] : ["now", "by", "wait"]);
           const nowText = str(p, "now");
           const now = nowText === undefined ? ctx.now() : new Date(nowText);
           if (Number.isNaN(now.getTime())) throw new UsageError(`--now must be an ISO date-time (2030-01-02T03:04:05Z), but "${nowText}" was given`);
@@ -401,19 +504,16 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         const problem = nameProblem(name);
         if (problem !== null) throw new UsageError(problem);
         if (sub === "create") {
-          allow(p, "env create", ["ttl", "update", "by", "wait"]);
           const ttl = str(p, "ttl");
           const r = await envCreate(ctx, { name, by: str(p, "by"), ttlHours: ttl === undefined ? undefined : parseDuration(ttl), update: p.flags.has("update"), waitSeconds: waitSeconds(p) });
           ctx.io.out(`${name}: ${r.mode}, live (${r.entry.cidr}); ledger tag ${r.applied.applied.ledgerTag}; reaped after ${r.entry.ttlHours}h\n`);
           return EXIT.ok;
         }
-        allow(p, "env destroy", ["by", "wait"]);
         const r = await envDestroy(ctx, { name, by: str(p, "by"), waitSeconds: waitSeconds(p) });
         ctx.io.out(`${name}: destroyed ${r.destroyed} resource(s); removed ${r.removed.versions} state object version(s)${r.removed.digestItem ? " and the digest item" : ""}${r.entry ? "" : " (it had no registry entry)"}\n`);
         return EXIT.ok;
       }
       case "rules": {
-        allow(p, command, ["markdown"]);
         if (p.positional.length > 0) throw new UsageError(`rules takes no arguments, but "${p.positional[0]}" was given`);
         showRules(ctx, { markdown: p.flags.has("markdown") });
         return EXIT.ok;

@@ -9,16 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EPHEMERAL, loadEnvironments } from "../../envs";
 import { defaultContext } from "../../scripts/lib/engine/commands";
-import {
-  claimEntry,
-  dueForReap,
-  EphemeralRegistry,
-  formatEphemeralList,
-  formatHours,
-  nameProblem,
-  ttlState,
-  type EphemeralEntry,
-} from "../../scripts/lib/engine/commands/ephemeral";
+import { dueForReap, formatEphemeralList, formatHours, nameProblem, ttlState, type EphemeralEntry } from "../../scripts/lib/engine/core/ephemeral";
+import { claimEntry, EphemeralRegistry } from "../../scripts/lib/engine/io/ephemeral-registry";
 import { EngineError, RefusalError } from "../../scripts/lib/engine/core/errors";
 import { digestLockId, s3BackendSettings, stateObjectKeys } from "../../scripts/lib/engine/io/state-store";
 import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
@@ -128,7 +120,7 @@ describe("claimEntry: a name and a CIDR, under the registry lock", () => {
     const dir = join(temp(), "_ephemeral");
     const script = `
       require(${JSON.stringify(join(PROJECT_ROOT, "scripts/lib/engine/ts-hook.js"))});
-      const { claimEntry, EphemeralRegistry } = require(${JSON.stringify(join(PROJECT_ROOT, "scripts/lib/engine/commands/ephemeral.ts"))});
+      const { claimEntry, EphemeralRegistry } = require(${JSON.stringify(join(PROJECT_ROOT, "scripts/lib/engine/io/ephemeral-registry.ts"))});
       const { loadEnvironments } = require(${JSON.stringify(join(PROJECT_ROOT, "envs"))});
       const longLived = loadEnvironments(undefined, { EPHEMERAL_ENVS: "" });
       const reg = new EphemeralRegistry(process.argv[1]);

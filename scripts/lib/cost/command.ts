@@ -18,13 +18,13 @@ import type { EngineContext } from "../engine/commands";
 import { decideReview } from "../engine/core/decisions";
 import { EngineError, EXIT, RefusalError, refusal } from "../engine/core/errors";
 import { envFacts } from "../engine/core/facts";
-import { sha256File } from "../engine/core/hash";
+import { sha256File } from "../engine/io/files";
 import { envPlansDir, stackDir } from "../engine/io/paths";
 import { headCommit } from "../engine/io/git";
 import { fixFor } from "../engine/core/rules";
 import { synthesize } from "../engine/io/synth";
 import { manifestSchema, parseWith } from "../engine/core/schemas";
-import { showPlanJson } from "../review/source";
+import { showPlanJson } from "../engine/io/plan-show";
 import { checkBudget, estimateMonthlyCost, estimatePlanDelta, resourcesFromSynth, type CostDelta } from "./estimate";
 import { formatBudget, formatDelta, formatEstimate } from "./format";
 

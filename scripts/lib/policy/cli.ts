@@ -11,10 +11,22 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { getEnvironment } from "../../../envs";
+import { helpText, parseCommandLine, UsageError, type CommandSpec } from "../cli/args";
 import { PROJECT_ROOT } from "../toolchain";
 import { blocksApproval, evaluatePolicies } from "./evaluate";
 import { POLICY_EXCEPTIONS_FILE, readExceptions } from "./exceptions";
 import { formatFindings, formatFindingsMarkdown } from "./format";
+
+export const POLICY_CLI = {
+  usage: "node dist/scripts/lib/policy/cli.js",
+  description: "Evaluates the policies on a plan JSON (terraform show -json), read from stdin or --plan.\nExit 0: nothing blocks approval; 1: an error-level finding blocks it; 2: the command could not run.",
+  options: {
+    env: { type: "string", value: "ENV", required: true, help: "the environment the plan is for (its config decides the rules)" },
+    plan: { type: "string", value: "FILE", help: "read the plan JSON from FILE (default stdin)" },
+    exceptions: { type: "string", value: "FILE", help: `the waivers (default ${POLICY_EXCEPTIONS_FILE} of the project)` },
+    markdown: { type: "boolean", help: "print a Markdown table (for $GITHUB_STEP_SUMMARY)" },
+  },
+} as const satisfies CommandSpec;
 
 export interface CliResult {
   readonly code: 0 | 1 | 2;
@@ -23,24 +35,28 @@ export interface CliResult {
 
 /** The whole command as a function of its arguments and input text. */
 export function runPolicyCli(argv: readonly string[], readInput: (file: string | null) => string): CliResult {
-  const arg = (name: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 && i + 1 < argv.length ? argv[i + 1] : undefined;
-  };
-  const envName = arg("--env");
-  if (!envName) return { code: 2, out: "usage: policy --env <env> [--plan <file>] [--exceptions <file>] [--markdown]\n" };
+  let values;
+  try {
+    const parsed = parseCommandLine(POLICY_CLI, argv);
+    if (parsed.help) return { code: 0, out: helpText(POLICY_CLI) };
+    values = parsed.values;
+  } catch (e) {
+    if (e instanceof UsageError) return { code: 2, out: `policy: ${e.message}\n${e.usage}\n` };
+    throw e;
+  }
+  const envName = values.env;
   try {
     const env = getEnvironment(envName);
-    const { exceptions, problems } = readExceptions(arg("--exceptions") ?? join(PROJECT_ROOT, POLICY_EXCEPTIONS_FILE));
+    const { exceptions, problems } = readExceptions(values.exceptions ?? join(PROJECT_ROOT, POLICY_EXCEPTIONS_FILE));
     let plan: unknown;
     try {
-      plan = JSON.parse(readInput(arg("--plan") ?? null));
+      plan = JSON.parse(readInput(values.plan ?? null));
     } catch (e) {
       plan = undefined; // the evaluator reports POLICY-PLAN-UNREADABLE
       if (!(e instanceof SyntaxError)) throw e;
     }
     const findings = evaluatePolicies(plan, env, { exceptions, exceptionProblems: problems });
-    const out = argv.includes("--markdown") ? `### Policy: ${env.name}\n\n${formatFindingsMarkdown(findings)}` : formatFindings(findings);
+    const out = values.markdown ? `### Policy: ${env.name}\n\n${formatFindingsMarkdown(findings)}` : formatFindings(findings);
     return { code: blocksApproval(findings) ? 1 : 0, out };
   } catch (e) {
     return { code: 2, out: `policy: ${(e as Error).message}\n` };

@@ -14,7 +14,8 @@ import { stackDir } from "../engine/io/paths";
 import { appliedSchema, approvalSchema, parseWith } from "../engine/core/schemas";
 import { summarizePlan } from "../engine/core/summary";
 import { renderReviewHtml, type ReviewPageData } from "./html";
-import { readPolicyFile, showPlanJson } from "./source";
+import { showPlanJson } from "../engine/io/plan-show";
+import { readPolicyFile } from "./source";
 
 export interface ReviewHtmlOptions {
   readonly env: string;

@@ -1,40 +1,13 @@
 /**
- * What the cost command and the HTML review page read from a bundle besides its manifest:
- *
- * - the plan as JSON: `terraform show -json plan.tfplan`, run in the env's synthesized stack (the
- *   working directory the plan was made in, initialized). The JSON holds every secret value of the
- *   plan in clear, so it is kept in memory only: never written to disk, never printed.
- * - the policy findings: policy.json when the engine wrote one, else none.
+ * What the HTML review page reads from a bundle besides its manifest and its plan (the plan as JSON is
+ * engine/io/plan-show.ts, shared with the cost command): the policy findings, policy.json when the
+ * engine wrote one, else none.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { runTerraform } from "../engine/io/terraform";
-import { parsePlanText, PlanJsonError, type Plan } from "../plan";
 
-export const PLAN_FILE = "plan.tfplan";
 export const POLICY_FILE = "policy.json";
-
-export type PlanJsonResult = { readonly ok: true; readonly plan: Plan } | { readonly ok: false; readonly reason: string };
-
-/** `terraform show -json <bundle>/plan.tfplan` in stackDir: the plan parsed by lib/plan, or why not (never the output). */
-export async function showPlanJson(stackDir: string, bundleDir: string, vars: NodeJS.ProcessEnv): Promise<PlanJsonResult> {
-  if (!existsSync(join(stackDir, ".terraform"))) {
-    return { ok: false, reason: `${stackDir} is not initialized (no .terraform): run \`npx promote plan\` there, or terraform init, first` };
-  }
-  const r = await runTerraform(["show", "-json", "-no-color", join(bundleDir, PLAN_FILE)], { cwd: stackDir, vars });
-  if (r.code !== 0) {
-    // Only terraform's first error line: the plan's values never reach a message.
-    const first = r.stderr.split("\n").find((l) => /error/i.test(l))?.trim().slice(0, 200) ?? "";
-    return { ok: false, reason: `terraform show -json exited ${r.code}${first ? `: ${first}` : ""}` };
-  }
-  try {
-    return { ok: true, plan: parsePlanText(r.stdout) };
-  } catch (e) {
-    if (e instanceof PlanJsonError) return { ok: false, reason: `terraform show -json: ${e.message}` };
-    throw e;
-  }
-}
 
 const findingSchema = z.object({
   id: z.string().min(1),

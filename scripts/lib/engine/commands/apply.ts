@@ -10,7 +10,7 @@ import type { EnvConfig } from "../../../../envs";
 import { decideApply, decideAuto } from "../core/decisions";
 import { EngineError, must, RefusalError, refusal } from "../core/errors";
 import { envFacts } from "../core/facts";
-import { sha256File } from "../core/hash";
+import { sha256File } from "../io/files";
 import { countsLine, parsedManifest } from "../core/manifest";
 import { fixFor } from "../core/rules";
 import { appliedSchema, approvalSchema, parseWith, type Applied, type Approval, type Manifest } from "../core/schemas";

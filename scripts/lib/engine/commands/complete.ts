@@ -13,7 +13,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { EngineError, RefusalError, refusal } from "../core/errors";
-import { sha256File } from "../core/hash";
+import { sha256File } from "../io/files";
 import { fixFor } from "../core/rules";
 import { appliedSchema, approvalSchema, manifestSchema, parseWith, type Applied } from "../core/schemas";
 import { FILES, readBundle } from "../io/bundle";

@@ -17,7 +17,7 @@ import { listBundles, readBundle } from "../io/bundle";
 import { ledgerOf, type EngineContext } from "../io/context";
 import { drift, type DriftReport } from "./drift";
 import type { LedgerEntry } from "../core/facts";
-import { sha256File } from "../core/hash";
+import { sha256File } from "../io/files";
 import { envPlansDir, stackDir } from "../io/paths";
 import { appliedSchema, manifestSchema, parseWith, type Manifest } from "../core/schemas";
 

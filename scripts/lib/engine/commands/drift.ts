@@ -19,7 +19,7 @@ import { stackDir } from "../io/paths";
 import { actionOf, managedDrift, parsePlan, parsePlanText, type Action, type Json, type Plan } from "../../plan";
 import { REDACTED, redactChange } from "../core/summary";
 import { SYNTH_FILE, synthesize, synthReason } from "../io/synth";
-import { sha256File } from "../core/hash";
+import { sha256File } from "../io/files";
 
 /** One attribute that differs between the state and the real object. */
 export interface DriftedAttribute {

@@ -1,11 +1,7 @@
 /**
  * `promote env create|destroy|list|reap`: ephemeral environments (one per pull request), derived from
- * EPHEMERAL.baseEnv (envs/ephemeral.ts), living in its account and state bucket.
- *
- * The registry `<PROMOTE_HOME>/_ephemeral/<name>.json` records each one (CIDR, creation, TTL, author,
- * commit, status creating|live|destroying); it is changed only under its own lock, so two creates never
- * take the same CIDR. Every engine run for an ephemeral env sees the registry's envs as EPHEMERAL_ENVS, so
- * synth and validation see the same set.
+ * EPHEMERAL.baseEnv (envs/ephemeral.ts), living in its account and state bucket. The registry and its
+ * CIDR claim are io/ephemeral-registry.ts; names, TTL and the list table core/ephemeral.ts.
  *
  *   create   allocate a CIDR, record it (creating), then `apply --auto` through the normal engine path (a
  *            saved plan, policy, audit, ledger tag deployed/<name>/...), then live. A failure leaves the
@@ -14,193 +10,30 @@
  *            backend (every object version, the digest item), then the registry entry.
  *   reap     destroys every one older than its TTL.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
-import { EPHEMERAL, allocateCidr, formatEphemeralVar, loadEnvironments, type EnvConfig, type EphemeralSpec } from "../../../../envs";
+import { EPHEMERAL, allocateCidr } from "../../../../envs";
+import { dueForReap, formatEphemeralList, formatHours, nameProblem, ttlState, type EphemeralEntry } from "../core/ephemeral";
+import { EngineError } from "../core/errors";
 import { audited, envConfig, withEnvLock, type EngineContext } from "../io/context";
-import { tfApplyFile, tfInit, tfPlanToFile } from "../io/workdir";
-import { apply, type ApplyResult } from "./apply";
-import { EngineError, RefusalError, refusal } from "../core/errors";
-import { sha256File } from "../core/hash";
+import { claimEntry, ephemeralContext, longLivedEnvs, registryOf, specOf } from "../io/ephemeral-registry";
 import { headCommit, whoAmI } from "../io/git";
-import { withLock } from "../io/lock";
 import { stamp } from "../io/ledger";
-import { envPlansDir, ephemeralRegistryDir, stackDir } from "../io/paths";
-import { fixFor } from "../core/rules";
+import { envPlansDir, stackDir } from "../io/paths";
 import { removeState, s3BackendSettings, type RemovedState } from "../io/state-store";
 import { SYNTH_FILE, synthesize } from "../io/synth";
+import { tfInit, tfPlanAndApply } from "../io/workdir";
+import { apply, type ApplyResult } from "./apply";
 
-// ---------------------------------------------------------------------------------------------
-// the registry
-// ---------------------------------------------------------------------------------------------
-
-export const entrySchema = z
-  .object({
-    schemaVersion: z.literal(1),
-    name: z.string().regex(EPHEMERAL.namePattern),
-    cidr: z.string(),
-    createdAt: z.string().datetime(),
-    /** Hours after createdAt when `promote env reap` destroys it. */
-    ttlHours: z.number().positive(),
-    createdBy: z.string(),
-    /** The commit last applied (or being applied). */
-    commit: z.string(),
-    status: z.enum(["creating", "live", "destroying"]),
-    updatedAt: z.string().datetime(),
-  })
-  .strict();
-
-export type EphemeralEntry = z.infer<typeof entrySchema>;
-
-/** `<PROMOTE_HOME>/_ephemeral/<name>.json`, changed only under `withLock`. */
-export class EphemeralRegistry {
-  constructor(readonly dir: string) {}
-
-  path(name: string): string {
-    return join(this.dir, `${name}.json`);
-  }
-
-  /** The entry, null when there is none; an EngineError when the file is unreadable. */
-  read(name: string): EphemeralEntry | null {
-    let text: string;
-    try {
-      text = readFileSync(this.path(name), "utf8");
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-      throw e;
-    }
-    return parseEntry(text, this.path(name));
-  }
-
-  /** Every entry, in name order (pr-2 before pr-10). */
-  list(): EphemeralEntry[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir).filter((f) => f.endsWith(".json"));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw e;
-    }
-    return names.map((f) => parseEntry(readFileSync(join(this.dir, f), "utf8"), join(this.dir, f))).sort(byName);
-  }
-
-  /** Writes an entry atomically (temp file + rename). */
-  write(entry: EphemeralEntry): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const tmp = `${this.path(entry.name)}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(entrySchema.parse(entry), null, 2)}\n`, { mode: 0o644 });
-    renameSync(tmp, this.path(entry.name));
-  }
-
-  remove(name: string): void {
-    rmSync(this.path(name), { force: true });
-  }
-
-  /** Runs fn holding the registry's lock (waits up to a minute for another create or destroy). */
-  withLock<T>(command: string, fn: () => T | Promise<T>): Promise<T> {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    return withLock(join(this.dir, ".lock"), { command, waitMs: 60_000 }, fn);
-  }
-}
-
-function parseEntry(text: string, path: string): EphemeralEntry {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new EngineError(`${path} is not JSON: ${(e as Error).message}`);
-  }
-  const r = entrySchema.safeParse(json);
-  if (!r.success) throw new EngineError(`${path} does not match the registry schema: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  return r.data;
-}
-
-const prNumber = (name: string): number => Number(name.replace(/^\D+/, ""));
-const byName = (a: { name: string }, b: { name: string }): number => prNumber(a.name) - prNumber(b.name) || a.name.localeCompare(b.name);
-
-export const registryOf = (ctx: EngineContext): EphemeralRegistry => new EphemeralRegistry(ephemeralRegistryDir(ctx.paths));
-
-// ---------------------------------------------------------------------------------------------
-// pure parts: names, TTL, the list
-// ---------------------------------------------------------------------------------------------
-
-/** Null when the name is an ephemeral env's, else what is wrong with it. */
-export function nameProblem(name: string): string | null {
-  return EPHEMERAL.namePattern.test(name) ? null : `an ephemeral env is named pr-<number> (${EPHEMERAL.namePattern.source}), but "${name}" was given`;
-}
-
-export interface TtlState {
-  readonly ageHours: number;
-  /** Negative once expired. */
-  readonly leftHours: number;
-  readonly expired: boolean;
-}
-
-export function ttlState(entry: Pick<EphemeralEntry, "createdAt" | "ttlHours">, now: Date): TtlState {
-  const ageHours = (now.getTime() - Date.parse(entry.createdAt)) / 3_600_000;
-  const leftHours = entry.ttlHours - ageHours;
-  return { ageHours, leftHours, expired: leftHours <= 0 };
-}
-
-/** The entries `promote env reap` destroys at `now`: older than their TTL, whatever their status. */
-export function dueForReap(entries: readonly EphemeralEntry[], now: Date): EphemeralEntry[] {
-  return entries.filter((e) => ttlState(e, now).expired);
-}
-
-/** 3d 04h, 5h 07m, 42m (rounded down to the minute; a negative duration is shown by its size). */
-export function formatHours(hours: number): string {
-  const minutes = Math.floor(Math.abs(hours) * 60);
-  const d = Math.floor(minutes / 1440);
-  const h = Math.floor((minutes % 1440) / 60);
-  const m = minutes % 60;
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return d > 0 ? `${d}d ${pad(h)}h` : h > 0 ? `${h}h ${pad(m)}m` : `${m}m`;
-}
-
-/** The table of `promote env list`. */
-export function formatEphemeralList(entries: readonly EphemeralEntry[], now: Date): string {
-  if (entries.length === 0) return "no ephemeral environments\n";
-  const rows = [
-    ["NAME", "STATUS", "CIDR", "AGE", "TTL LEFT", "CREATED BY", "COMMIT"],
-    ...[...entries].sort(byName).map((e) => {
-      const t = ttlState(e, now);
-      return [e.name, e.status, e.cidr, formatHours(t.ageHours), t.expired ? `expired ${formatHours(t.leftHours)} ago` : formatHours(t.leftHours), e.createdBy, e.commit.slice(0, 12)];
-    }),
-  ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ")).join("\n")}\n`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// the engine seen with the registry's envs
-// ---------------------------------------------------------------------------------------------
-
-const specOf = (e: Pick<EphemeralEntry, "name" | "cidr">): EphemeralSpec => ({ name: e.name, cidr: e.cidr });
-
-/** The long-lived envs only (whatever EPHEMERAL_ENVS the caller has). */
-function longLivedEnvs(ctx: EngineContext): EnvConfig[] {
-  try {
-    return loadEnvironments(undefined, { ...ctx.vars, EPHEMERAL_ENVS: "" });
-  } catch (e) {
-    throw new EngineError((e as Error).message);
-  }
-}
-
-/** The context of an engine run for ephemeral envs: EPHEMERAL_ENVS is exactly `specs`. */
-export function ephemeralContext(ctx: EngineContext, specs: readonly EphemeralSpec[]): EngineContext {
-  const vars = { ...ctx.vars, EPHEMERAL_ENVS: formatEphemeralVar(specs) };
-  return { ...ctx, vars, environments: () => loadEnvironments(undefined, vars) };
-}
+/** What the CLI checks before it runs a command (a name that is not pr-<n> is a usage error). */
+export { nameProblem } from "../core/ephemeral";
 
 function checkName(name: string): void {
   const problem = nameProblem(name);
   if (problem !== null) throw new EngineError(problem);
 }
 
-// ---------------------------------------------------------------------------------------------
 // create
-// ---------------------------------------------------------------------------------------------
 
 export interface EnvCreateOptions {
   readonly name: string;
@@ -220,47 +53,6 @@ export interface EnvCreateResult {
   /** created: a new entry; resumed: a failed create's entry, same CIDR; updated: a live one re-applied. */
   readonly mode: "created" | "resumed" | "updated";
   readonly applied: ApplyResult;
-}
-
-export interface ClaimRequest {
-  readonly name: string;
-  readonly by: string;
-  readonly commit: string;
-  readonly ttlHours: number;
-  readonly update: boolean;
-  readonly now: Date;
-  /** The long-lived envs, whose CIDRs the pool avoids. */
-  readonly longLived: readonly EnvConfig[];
-}
-
-/**
- * Records `name` in the registry: a new entry (status creating) with the first free CIDR of the pool, or
- * a failed create's entry resumed (same CIDR), or (update) a live one; refuses EPHEMERAL-EXISTS otherwise.
- * Call it holding the registry's lock (`reg.withLock`): that is what keeps two creates off one CIDR.
- */
-export function claimEntry(reg: EphemeralRegistry, r: ClaimRequest): { entry: EphemeralEntry; mode: "created" | "resumed" | "updated" } {
-  const existing = reg.read(r.name);
-  const now = r.now.toISOString();
-  if (existing !== null) {
-    const resumable = existing.status === "creating" || (existing.status === "live" && r.update);
-    if (!resumable) {
-      throw new RefusalError(
-        refusal(
-          "EPHEMERAL-EXISTS",
-          r.update ? `"${r.name}" absent, creating or live (--update)` : `no live "${r.name}" in the registry`,
-          `${r.name} ${existing.status} (${existing.cidr}, created ${existing.createdAt} by ${existing.createdBy})`,
-          fixFor("EPHEMERAL-EXISTS", r.name),
-        ),
-      );
-    }
-    const entry: EphemeralEntry = { ...existing, commit: r.commit, updatedAt: now };
-    reg.write(entry);
-    return { entry, mode: existing.status === "live" ? "updated" : "resumed" };
-  }
-  const cidr = allocateCidr(r.longLived, reg.list().map(specOf));
-  const entry: EphemeralEntry = { schemaVersion: 1, name: r.name, cidr, createdAt: now, ttlHours: r.ttlHours, createdBy: r.by, commit: r.commit, status: "creating", updatedAt: now };
-  reg.write(entry);
-  return { entry, mode: "created" };
 }
 
 export async function envCreate(ctx: EngineContext, o: EnvCreateOptions): Promise<EnvCreateResult> {
@@ -295,9 +87,7 @@ export async function envCreate(ctx: EngineContext, o: EnvCreateOptions): Promis
   return { entry, mode: claimed.mode, applied };
 }
 
-// ---------------------------------------------------------------------------------------------
 // destroy
-// ---------------------------------------------------------------------------------------------
 
 export interface EnvDestroyOptions {
   readonly name: string;
@@ -346,34 +136,27 @@ export async function envDestroy(ctx: EngineContext, o: EnvDestroyOptions): Prom
       }
       await tfInit(ectx, cwd, false);
 
-      // A saved destroy plan, applied as saved.
-      const dir = join(envPlansDir(ectx.paths, name), `.destroy-${stamp(ctx.now())}-${process.pid}`);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      try {
-        const planFile = join(dir, "destroy.tfplan");
-        await tfPlanToFile(ectx, cwd, name, planFile, "destroy");
-        const planSha256 = sha256File(planFile) as string;
-        info.planSha256 = planSha256;
-        const run = await tfApplyFile({ vars: ectx.vars, io: ctx.io }, cwd, planFile, { env: name, shownAs: "destroy.tfplan", planSha256, manifest: null, what: "apply (destroy)" });
-        const destroyed = Number(/(\d+) destroyed/.exec(run.stdout)?.[1] ?? 0);
-
-        // Then its state: every version of the object, and the digest item.
-        ctx.io.err(`removing the state s3://${backend.bucket}/${backend.key} (every version) and its digest item...\n`);
-        const removed = await removeState(backend);
-        const value = { destroyed, planSha256, removed };
-        return { value, detail: `destroyed ${destroyed} resource(s); removed ${removed.versions} state object version(s)${removed.digestItem ? " and the digest item" : ""}` };
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      // A saved destroy plan, applied as saved; then its state: every version of the object, and the digest item.
+      const { planSha256, run } = await tfPlanAndApply({ vars: ectx.vars, io: ctx.io }, cwd, {
+        env: name,
+        dir: join(envPlansDir(ectx.paths, name), `.destroy-${stamp(ctx.now())}-${process.pid}`),
+        kind: "destroy",
+        fileName: "destroy.tfplan",
+        what: "apply (destroy)",
+        onPlanned: (sha) => (info.planSha256 = sha),
+      });
+      const destroyed = Number(/(\d+) destroyed/.exec(run.stdout)?.[1] ?? 0);
+      ctx.io.err(`removing the state s3://${backend.bucket}/${backend.key} (every version) and its digest item...\n`);
+      const removed = await removeState(backend);
+      const value = { destroyed, planSha256, removed };
+      return { value, detail: `destroyed ${destroyed} resource(s); removed ${removed.versions} state object version(s)${removed.digestItem ? " and the digest item" : ""}` };
     }),
   );
   await reg.withLock(`promote env destroy ${name}`, () => reg.remove(name));
   return { entry, ...result };
 }
 
-// ---------------------------------------------------------------------------------------------
 // list and reap
-// ---------------------------------------------------------------------------------------------
 
 export function envList(ctx: EngineContext, now: Date = ctx.now()): EphemeralEntry[] {
   const entries = registryOf(ctx).list();

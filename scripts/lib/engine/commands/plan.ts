@@ -10,7 +10,8 @@ import { blocksApproval, countFindings, evaluatePolicies, formatFindings, POLICY
 import { decidePlan } from "../core/decisions";
 import { EngineError, must } from "../core/errors";
 import { envFacts } from "../core/facts";
-import { sha256, sha256File } from "../core/hash";
+import { sha256 } from "../core/hash";
+import { sha256File } from "../io/files";
 import { countsLine, manifestHeader } from "../core/manifest";
 import { manifestSchema, type Manifest, type PolicyFile } from "../core/schemas";
 import { parsePlanText, PlanJsonError, type Plan } from "../../plan";

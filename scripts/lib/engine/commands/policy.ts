@@ -4,7 +4,7 @@ import { blocksApproval, formatFindings, formatFindingsMarkdown, type Finding } 
 import { decideReview } from "../core/decisions";
 import { must, RefusalError, refusal } from "../core/errors";
 import { envFacts } from "../core/facts";
-import { sha256File } from "../core/hash";
+import { sha256File } from "../io/files";
 import { parsedManifest } from "../core/manifest";
 import { fixFor } from "../core/rules";
 import { parseWith, policyFileSchema } from "../core/schemas";

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { decideReview } from "../core/decisions";
 import { RefusalError } from "../core/errors";
 import { envFacts } from "../core/facts";
-import { sha256File } from "../core/hash";
+import { sha256File } from "../io/files";
 import { parsedManifest } from "../core/manifest";
 import { appliedSchema, approvalSchema, parseWith, type Manifest } from "../core/schemas";
 import { FILES, readBundle } from "../io/bundle";

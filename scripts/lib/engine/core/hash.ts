@@ -1,14 +1,8 @@
-/** SHA-256 of bytes and files, and the canonical JSON the audit chain hashes. */
+/** SHA-256 of bytes, and the canonical JSON the audit chain hashes (pure: a file's hash is io/files.ts). */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
 
 export function sha256(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
-}
-
-/** The file's SHA-256, or null when it does not exist. */
-export function sha256File(path: string): string | null {
-  return existsSync(path) ? sha256(readFileSync(path)) : null;
 }
 
 /** JSON with object keys sorted at every level: the same value always gives the same bytes. */

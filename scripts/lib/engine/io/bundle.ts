@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { sha256File } from "../core/hash";
+import { sha256File } from "./files";
 import { stamp } from "./ledger";
 import { envPlansDir, type EnginePaths } from "./paths";
 

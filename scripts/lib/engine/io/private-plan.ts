@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sha256File } from "../core/hash";
+import { sha256File } from "./files";
 import type { EnginePaths } from "./paths";
 
 export const PRIVATE_DIR = "_private";

@@ -1,10 +1,11 @@
 /**
  * A stack's terraform working directory, step by step: init (skipped when nothing it depends on changed),
  * state pull, plan into a file, show -json of that file, apply of that saved file. This is the one place
- * the plan-to-apply sequence is written; plan, apply, drift, rollback and the ephemeral envs use it.
+ * the plan-to-apply sequence is written; plan, apply, drift, rollback and the ephemeral envs use it
+ * (tfPlanAndApply: a saved plan applied at once, for a command that keeps no bundle).
  * Plan files are written under umask 077 and left 0600 (they hold values).
  */
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { EngineError, RefusalError, refusal } from "../core/errors";
 import type { StateIdentity } from "../core/facts";
@@ -12,6 +13,7 @@ import { sha256 } from "../core/hash";
 import { fixFor } from "../core/rules";
 import type { Manifest } from "../core/schemas";
 import type { Io } from "./context";
+import { sha256File } from "./files";
 import { SYNTH_FILE } from "./synth";
 import { classifyFailure, failure, lockAge, parseLockInfo, parseStatePull, parseVersion, runTerraform, type TfResult } from "./terraform";
 import { terraformEnv } from "../../toolchain";
@@ -150,4 +152,36 @@ export async function tfApplyFile(ctx: TfContext, cwd: string, planFile: string,
     throw failure(o.what, run);
   }
   return run;
+}
+
+export interface PlanAndApplyOptions {
+  readonly env: string;
+  /** The scratch folder the plan file is written in (created 0700, removed afterwards, whatever happens). */
+  readonly dir: string;
+  readonly kind: PlanKind;
+  /** The plan file's name in dir, also the name the apply's log line shows. */
+  readonly fileName: string;
+  /** The failure's name: "apply (destroy)". */
+  readonly what: string;
+  /** Called with the plan's SHA-256 once it is saved, before it is applied (the audit record names it). */
+  readonly onPlanned?: (planSha256: string) => void;
+}
+
+/**
+ * A plan saved to a file, hashed and applied exactly as saved, in an initialized working directory: the
+ * plan-to-apply sequence of a command that keeps no bundle (an ephemeral env's destroy). What it applied
+ * is named by the returned SHA-256.
+ */
+export async function tfPlanAndApply(ctx: TfContext, cwd: string, o: PlanAndApplyOptions): Promise<{ planSha256: string; run: TfResult }> {
+  mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+  try {
+    const planFile = join(o.dir, o.fileName);
+    await tfPlanToFile(ctx, cwd, o.env, planFile, o.kind);
+    const planSha256 = sha256File(planFile) as string;
+    o.onPlanned?.(planSha256);
+    const run = await tfApplyFile(ctx, cwd, planFile, { env: o.env, shownAs: o.fileName, planSha256, manifest: null, what: o.what });
+    return { planSha256, run };
+  } finally {
+    rmSync(o.dir, { recursive: true, force: true });
+  }
 }
