@@ -19,7 +19,7 @@ import { ListSecretsCommand, SecretsManagerClient } from "@aws-sdk/client-secret
 import { EPHEMERAL, getEnvironment } from "../../envs";
 import { AuditLog } from "../../scripts/lib/engine/io/audit";
 import { defaultContext } from "../../scripts/lib/engine/commands";
-import { EphemeralRegistry } from "../../scripts/lib/engine/commands/ephemeral";
+import { EphemeralRegistry } from "../../scripts/lib/engine/io/ephemeral-registry";
 import { main } from "../../scripts/promote";
 import { withEmulator } from "../helpers/emulator";
 

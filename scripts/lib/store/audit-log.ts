@@ -11,7 +11,7 @@
  * (an overwrite leaves a second version, a delete a marker: both are reported), each record's hash
  * matches its content and chains to the previous one.
  */
-import { GENESIS_HASH, recordHash, recordSchema, type AuditEntry, type AuditRecord } from "../engine/io/audit";
+import { GENESIS_HASH, recordHash, recordSchema, type AuditEntry, type AuditRecord } from "../engine/core/audit-record";
 import { StoreError, storeRefusal } from "./errors";
 import { KeyExists, StoreBucket } from "./s3";
 

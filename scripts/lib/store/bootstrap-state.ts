@@ -14,7 +14,7 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { s3BackendSettings } from "../engine/io/state-store";
+import { s3BackendSettings } from "../engine/core/backend-settings";
 import { AwsClients, describeAwsError, httpStatus } from "./aws";
 import { StoreError } from "./errors";
 
