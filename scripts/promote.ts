@@ -99,10 +99,22 @@ Resources it cannot price are listed as NOT PRICED (the total is then a lower bo
   --from-synth   estimate the synthesized stack (cdktf.out/stacks/<env>/cdk.tf.json) instead: no bundle,
                  no terraform
 Exit 0 within budget, 1 over budget (an OVER BUDGET line says by how much), 2 when it cannot estimate.`,
-  approve: `Usage: npx promote approve <env> [bundle] --sha256 HASH [--by NAME] [--comment TEXT]
+  approve: `Usage: npx promote approve <env> [bundle] --sha256 HASH [--key FILE] [--as E-MAIL] [--valid-for DURATION]
+       npx promote approve <env> [bundle] --sha256 HASH [--by NAME] [--comment TEXT]
 
-Writes approval.json bound to the plan SHA-256 and to the manifest's SHA-256. Refuses a hash that is not
-the bundle's, an expired or applied bundle, a second approval, and (where delivery.fourEyes) the author.`,
+Where the env requires signed approvals (delivery.approvals.requireSigned: prod): prints the statement it
+signs (env, account, bundle, plan SHA-256, manifest SHA-256, commit, approver, signed-at, not-after), refuses
+what apply would refuse (a signer or key the env's approver list does not name, the plan's or the commit's
+author where four eyes is required, a hash that is not the bundle's), signs it with ssh-keygen -Y sign in the
+namespace approval@envs-promotion and stores <approver>.approval.json in the bundle. Review first with
+\`promote review <env> <bundle>\`.
+  --key FILE            the ssh-ed25519 key to sign with (a private key, or a .pub held in ssh-agent);
+                        default: git config user.signingkey (gpg.format ssh)
+  --as E-MAIL           the principal to sign as (default: the one the approver list names for the key)
+  --valid-for DURATION  the approval expires after 90m, 12h... (default and limit: the bundle's expiry)
+
+Elsewhere: writes approval.json bound to the plan SHA-256 and to the manifest's SHA-256 with the --by name.
+Refuses a hash that is not the bundle's, an expired or applied bundle, a second approval.`,
   apply: `Usage: npx promote apply <env> [bundle] [--by NAME] [--wait SECONDS]
        npx promote apply <env> --auto [--by NAME] [--wait SECONDS] [--synth MODE]
 
@@ -199,7 +211,7 @@ interface Parsed {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(["by", "synth", "ttl", "wait", "sha256", "comment", "out", "to", "now"]);
+const VALUE_FLAGS = new Set(["by", "synth", "ttl", "wait", "sha256", "comment", "out", "to", "now", "key", "as", "valid-for"]);
 const BOOL_FLAGS = new Set(["auto", "help", "speculative", "markdown", "html", "from-synth", "no-drift", "update"]);
 
 export function parseArgs(argv: readonly string[]): Parsed {
@@ -228,9 +240,9 @@ export function parseArgs(argv: readonly string[]): Parsed {
 }
 
 /** 90m, 12h, 3600s, or a number of hours. */
-export function parseDuration(text: string): number {
+export function parseDuration(text: string, flag = "--ttl"): number {
   const m = /^(\d+(?:\.\d+)?)([smh]?)$/.exec(text.trim());
-  if (!m) throw new UsageError(`--ttl must look like 90m, 12h or 3600s, but "${text}" was given`);
+  if (!m) throw new UsageError(`${flag} must look like 90m, 12h or 3600s, but "${text}" was given`);
   const n = Number(m[1]);
   return m[2] === "s" ? n / 3600 : m[2] === "m" ? n / 60 : n;
 }
@@ -310,11 +322,21 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         return await cost(ctx, { env, bundle, fromSynth: p.flags.has("from-synth") });
       }
       case "approve": {
-        allow(p, command, ["sha256", "by", "comment"]);
+        allow(p, command, ["sha256", "by", "comment", "key", "as", "valid-for"]);
         const { env, bundle } = envArg(p, command, 2);
         const sha = str(p, "sha256");
         if (!sha) throw new UsageError("approve needs --sha256 <the plan SHA-256 printed by `promote review`>");
-        await engine.approve(ctx, { env, bundle, sha256: sha, by: str(p, "by"), comment: str(p, "comment") });
+        const validFor = str(p, "valid-for");
+        await engine.approve(ctx, {
+          env,
+          bundle,
+          sha256: sha,
+          by: str(p, "by"),
+          comment: str(p, "comment"),
+          key: str(p, "key"),
+          as: str(p, "as"),
+          validForHours: validFor === undefined ? undefined : parseDuration(validFor, "--valid-for"),
+        });
         return EXIT.ok;
       }
       case "apply": {

@@ -3,6 +3,7 @@
  * wording), what causes it, why it exists and how to fix it. RULES.md is this table for people;
  * __tests__/unit/engine-rules.test.ts pins the list so an id is never renamed or dropped silently.
  */
+import { APPROVAL_RULES } from "./approval-rules";
 
 export interface Rule {
   /** Stable id, UPPER-KEBAB. */
@@ -112,7 +113,7 @@ export const RULES = defineRules([
     id: "APPROVAL-MISSING",
     info: "The environment requires an approval and the bundle has none.",
     explanation: "A second person has read the plan before it changes this environment.",
-    fix: "review with `promote review <env>`, then `promote approve <env> --sha256 <plan sha256> --by <name>`",
+    fix: "review with `promote review <env>`, then `promote approve <env> --sha256 <plan sha256>` (with --by <name> where the env does not require signed approvals)",
   },
   {
     id: "APPROVAL-INVALID",
@@ -276,6 +277,8 @@ export const RULES = defineRules([
     explanation: "A synth stuck on a hung process must end with a named error.",
     fix: "run `npm run synth` to see what hangs, then run the command again",
   },
+  // Signed approvals (issue 13): their own table in approval-rules.ts.
+  ...APPROVAL_RULES,
 ] as const);
 
 export type RuleId = (typeof RULES)[number]["id"];
