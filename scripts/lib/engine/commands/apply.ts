@@ -15,8 +15,7 @@ import { countsLine, parsedManifest } from "../core/manifest";
 import { fixFor } from "../core/rules";
 import { appliedSchema, approvalSchema, manifestSchema, parseWith, type Applied, type Approval, type Manifest } from "../core/schemas";
 import type { SignedApprovalInputs } from "../core/facts";
-import { parseStatement, signedApprovalSchema } from "../core/approval-statement";
-import { approvalsConfigOf, commitAuthor, readApprovalRecords } from "../io/signatures";
+import { approvalsConfigOf, commitAuthor, readApprovalRecords, signedApprovers } from "../io/signatures";
 import { FILES, readBundle } from "../io/bundle";
 import { AuditLog } from "../io/audit";
 import { audited, bundleDirOrRefuse, bundleStore, envConfig, ledgerOf, previousEnvApplies, refuseUnfinished, withEnvLock, type AuditInfo, type EngineContext } from "../io/context";
@@ -194,14 +193,7 @@ function signedInputs(ctx: EngineContext, cfg: EnvConfig, dir: string): SignedAp
 
 /** Who approved, for the ledger: the signers (checked before terraform ran), or approval.json's name. */
 function approversOf(cfg: EnvConfig, dir: string): string | null {
-  if (cfg.delivery.approvals.requireSigned) {
-    const principals = readApprovalRecords(dir).flatMap((r) => {
-      const rec = parseWith(signedApprovalSchema, r.text);
-      const st = rec.ok ? parseStatement(rec.value.statement) : null;
-      return st !== null && st.ok ? [st.value.approver] : [];
-    });
-    return principals.length > 0 ? [...new Set(principals)].sort().join(", ") : null;
-  }
+  if (cfg.delivery.approvals.requireSigned) return signedApprovers(dir);
   const approval = readBundle(dir).approvalText;
   return approval ? (parseWith(approvalSchema, approval) as { ok: true; value: Approval }).value.approvedBy : null;
 }

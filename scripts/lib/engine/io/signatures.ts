@@ -16,7 +16,8 @@ import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseAllowedSigners, formatAllowedSigners, type AllowedSigner } from "../core/allowed-signers";
 import type { ApprovalsConfig } from "../core/approval-checks";
-import { APPROVAL_NAMESPACE } from "../core/approval-statement";
+import { APPROVAL_NAMESPACE, parseStatement, signedApprovalSchema } from "../core/approval-statement";
+import { parseWith } from "../core/schemas";
 import { EngineError } from "../core/errors";
 import { fingerprint, parseSshPublicKey, parseSshSignature, verifySshSignature } from "../../../../envs/ssh-keys";
 
@@ -302,4 +303,14 @@ export function principalForKey(opts: { as?: string; publicKey: string; approval
     if (listed !== undefined) return listed.principal;
   }
   return signerPrincipal({ dir: opts.dir, vars: opts.vars });
+}
+
+/** The principals of the bundle's signed approval records ("a@x, b@y"), for the ledger; null when none. Not a check. */
+export function signedApprovers(bundleDir: string): string | null {
+  const principals = readApprovalRecords(bundleDir).flatMap((r) => {
+    const rec = parseWith(signedApprovalSchema, r.text);
+    const st = rec.ok ? parseStatement(rec.value.statement) : null;
+    return st !== null && st.ok ? [st.value.approver] : [];
+  });
+  return principals.length > 0 ? [...new Set(principals)].sort().join(", ") : null;
 }
