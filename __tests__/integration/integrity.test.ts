@@ -234,17 +234,17 @@ describe("issue 11: apply's integrity and crash safety, attacked", () => {
     async () => {
       const id = await plan("dev");
       expect(manifest("dev", id).terraform.version).toBe("1.11.4");
-      // GIVEN a wrapper that runs the real terraform but says it is 1.10.5
+      // GIVEN a wrapper that runs the real terraform but says it is 1.11.3 (another release, still at least the toolchain minimum setup checks)
       const real = (await run("sh", ["-c", `command -v ${terraformBinary(vars)}`], { cwd: root, env: vars })).out.trim();
-      const wrapper = join(root, "terraform-1.10.5");
+      const wrapper = join(root, "terraform-1.11.3");
       writeFileSync(
         wrapper,
-        `#!/bin/sh\nif [ "$1" = "version" ]; then ${JSON.stringify(real)} "$@" | sed 's/"terraform_version": *"[^"]*"/"terraform_version": "1.10.5"/'; exit 0; fi\nexec ${JSON.stringify(real)} "$@"\n`,
+        `#!/bin/sh\nif [ "$1" = "version" ]; then ${JSON.stringify(real)} "$@" | sed 's/"terraform_version": *"[^"]*"/"terraform_version": "1.11.3"/'; exit 0; fi\nexec ${JSON.stringify(real)} "$@"\n`,
       );
       chmodSync(wrapper, 0o755);
       const r = await refused("dev", ["apply", "dev", id], "TERRAFORM-VERSION-MISMATCH", AUTHOR, { TERRAFORM_BINARY_NAME: wrapper });
       expect(r.err).toContain("terraform 1.11.4");
-      expect(r.err).toContain("terraform 1.10.5");
+      expect(r.err).toContain("terraform 1.11.3");
       expect(applied("dev", id)).toBeNull();
       expect(await param("dev")).toBeNull();
       // the bundle is untouched: with the plan's terraform it applies
