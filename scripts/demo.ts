@@ -3,8 +3,8 @@
  * through the real `promote` CLI and real terraform, against moto in three isolated accounts:
  *
  *   emulator up → bootstrap the three state backends → dev plan + auto-apply → staging plan + apply →
- *   prod plan saved → review (with its SHA-256) → approval by someone other than the author →
- *   apply of exactly that file → ledger and audit → a second prod plan shows no changes →
+ *   prod plan saved → review (with its SHA-256) → a hand-written unsigned approval.json refused →
+ *   approval signed by a throwaway approver the demo's allowed_signers names, not the author → apply of exactly that file → ledger and audit → a second prod plan shows no changes →
  *   a tampered bundle is refused → emulator down, time per step.
  *
  * Everything it writes lives in .local/demo/<run>/ (bundles, audit logs, ledger repo, synth output);
@@ -13,15 +13,23 @@
  *   --workdir DIR   write under DIR instead of .local/demo/<run>
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { helpText, parseCommandLine, UsageError, type CommandSpec } from "./lib/cli/args";
 import { SYNTH_INPUTS } from "./lib/engine/commands";
+import { makeThrowawayApprovers } from "./lib/engine/io/signatures";
 import { startEmulator, stopEmulator, type EmulatorHandle } from "./lib/emulator";
 import { PROJECT_ROOT } from "./lib/toolchain";
 
 const AUTHOR = "alice (platform engineer)";
-const APPROVER = "bob (release manager)";
+/** prod's approver: a principal of the demo's own allowed_signers, with a throwaway key made for the run. */
+const APPROVER = "bob@example.com";
+
+const mkdirP = (dir: string): string => {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+};
 const ENVS = ["dev", "staging", "prod"] as const;
 
 interface StepTime {
@@ -151,8 +159,13 @@ async function main(argv: string[]): Promise<number> {
       PROMOTE_LEDGER_DIR: ledgerDir,
       CDKTF_OUTDIR: join(work, "cdktf.out"),
       PROMOTE_USER: AUTHOR,
+      PROMOTE_USER_EMAIL: "alice@example.com",
       FORCE_COLOR: "0",
     };
+    // prod requires signed approvals: the demo names its own throwaway approvers (keys made here, in the
+    // run's folder; never the user's), honoured only against this emulator (TARGET=local on loopback).
+    const approvers = makeThrowawayApprovers(mkdirP(join(work, "approver-keys")), ["alice@example.com", APPROVER]);
+    vars.PROMOTE_DEMO_ALLOWED_SIGNERS = approvers.allowedSigners;
 
     await step("bootstrap the three state backends (one per account), in parallel", "all", async () => {
       await Promise.all(ENVS.map((env) => promote(["bootstrap", env], vars, { quiet: true })));
@@ -165,8 +178,16 @@ async function main(argv: string[]): Promise<number> {
     await step("plan saved for review", "prod", () => promote(["plan", "prod"], vars));
     const reviewed = newestBundle(plansDir, "prod");
     await step("review: summary, destructive changes first, and the SHA-256 to approve", "prod", () => promote(["review", "prod", reviewed.id], vars));
-    await step(`approval bound to that SHA-256 by ${APPROVER}`, "prod", () =>
-      promote(["approve", "prod", reviewed.id, "--sha256", reviewed.manifest.plan.sha256, "--by", APPROVER, "--comment", "demo: reviewed the plan"], vars),
+    await step("a hand-written approval.json (a typed name, no signature) is refused", "prod", async () => {
+      const file = join(reviewed.dir, "approval.json");
+      const manifestSha256 = createHash("sha256").update(readFileSync(join(reviewed.dir, "manifest.json"))).digest("hex");
+      writeFileSync(file, `${JSON.stringify({ schemaVersion: 1, env: "prod", bundleId: reviewed.id, planSha256: reviewed.manifest.plan.sha256, manifestSha256, approvedBy: "bob", approvedAt: new Date().toISOString(), comment: null }, null, 2)}\n`);
+      const r = await promote(["apply", "prod", reviewed.id], vars, { expect: 1 });
+      rmSync(file);
+      if (!r.out.includes("APPROVAL-UNSIGNED")) throw new DemoFailure("the hand-written approval was refused, but not as APPROVAL-UNSIGNED");
+    });
+    await step(`approval signed by ${APPROVER} (SSH key, bound to that SHA-256)`, "prod", () =>
+      promote(["approve", "prod", reviewed.id, "--sha256", reviewed.manifest.plan.sha256, "--key", approvers.keys[APPROVER]], vars),
     );
     await step("apply exactly the approved plan file (no re-plan)", "prod", () => promote(["apply", "prod", reviewed.id], vars));
 

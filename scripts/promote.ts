@@ -124,13 +124,24 @@ Exit 0 within budget, 1 over budget (an OVER BUDGET line says by how much), 2 wh
   },
   approve: {
     usage: "approve <env> [bundle]",
-    summary: [["approve <env> [bundle] --sha256 H", "approve the bundle whose plan SHA-256 is H"]],
-    description: `Writes approval.json bound to the plan SHA-256 and to the manifest's SHA-256. Refuses a hash that is not
-the bundle's, an expired or applied bundle, a second approval, and (where delivery.fourEyes) the author.`,
+    summary: [["approve <env> [bundle] --sha256 H", "approve the bundle whose plan SHA-256 is H (signed where the env requires it)"]],
+    description: `Where the env requires signed approvals (delivery.approvals.requireSigned: prod): prints the statement it
+signs (env, account, bundle, plan SHA-256, manifest SHA-256, commit, approver, signed-at, not-after), refuses
+what apply would refuse (a signer or key the env's approver list does not name, the plan's or the commit's
+author where four eyes is required, a hash that is not the bundle's), signs it with ssh-keygen -Y sign in the
+namespace approval@envs-promotion and stores <approver>.approval.json in the bundle (--key, --as,
+--valid-for). Review first with \`promote review <env> <bundle>\`.
+
+Elsewhere: writes approval.json bound to the plan SHA-256 and to the manifest's SHA-256 with the --by name
+(--by, --comment). Refuses a hash that is not the bundle's, an expired or applied bundle, a second approval,
+and (where delivery.fourEyes) the author.`,
     options: {
       sha256: { type: "string", value: "HASH", help: "the plan SHA-256 printed by `promote review` (required)" },
-      by: { ...OPT.by, help: "the approver (default PROMOTE_USER, git user.name, OS user)" },
-      comment: { type: "string", value: "TEXT", help: "a comment recorded with the approval" },
+      key: { type: "string", value: "FILE", help: "signed approvals: the ssh-ed25519 key to sign with (a private key, or a .pub held in\nssh-agent); default: git config user.signingkey (gpg.format ssh)" },
+      as: { type: "string", value: "E-MAIL", help: "signed approvals: the principal to sign as (default: the one the approver list names\nfor the key)" },
+      "valid-for": { type: "string", value: "DURATION", help: "signed approvals: the approval expires after 90m, 12h... (default and limit: the\nbundle's expiry)" },
+      by: { ...OPT.by, help: "unsigned approvals: the approver (default PROMOTE_USER, git user.name, OS user)" },
+      comment: { type: "string", value: "TEXT", help: "unsigned approvals: a comment recorded with the approval" },
     },
   },
   apply: {
@@ -342,9 +353,9 @@ export function parseArgs(command: string, argv: readonly string[]): Parsed {
 }
 
 /** 90m, 12h, 3600s, or a number of hours. */
-export function parseDuration(text: string): number {
+export function parseDuration(text: string, flag = "--ttl"): number {
   const m = /^(\d+(?:\.\d+)?)([smh]?)$/.exec(text.trim());
-  if (!m) throw new UsageError(`--ttl must look like 90m, 12h or 3600s, but "${text}" was given`);
+  if (!m) throw new UsageError(`${flag} must look like 90m, 12h or 3600s, but "${text}" was given`);
   const n = Number(m[1]);
   return m[2] === "s" ? n / 3600 : m[2] === "m" ? n / 60 : n;
 }
@@ -428,7 +439,17 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
         const { env, bundle } = envArg(p, command, 2);
         const sha = str(p, "sha256");
         if (!sha) throw new UsageError("approve needs --sha256 <the plan SHA-256 printed by `promote review`>");
-        await engine.approve(ctx, { env, bundle, sha256: sha, by: str(p, "by"), comment: str(p, "comment") });
+        const validFor = str(p, "valid-for");
+        await engine.approve(ctx, {
+          env,
+          bundle,
+          sha256: sha,
+          by: str(p, "by"),
+          comment: str(p, "comment"),
+          key: str(p, "key"),
+          as: str(p, "as"),
+          validForHours: validFor === undefined ? undefined : parseDuration(validFor, "--valid-for"),
+        });
         return EXIT.ok;
       }
       case "apply": {

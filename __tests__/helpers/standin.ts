@@ -8,6 +8,11 @@
  *   const w = await standinWorld(emu(), "prod");          // temp checkout, state backend created
  *   w.commit({ version: "a" });                             // a commit of the stand-in's code
  *   await w.promote(["plan", "prod"]);                      // the CLI in-process: { code, out, err }
+ *   await w.promote(["approve", "prod", id, "--sha256", sha, "--key", w.keys["bob@example.com"]], "bob");
+ *
+ * Signed approvals: every world has throwaway approvers (ssh-keygen ed25519 keys in its own folder, never
+ * the user's) alice@, bob@ and carol@example.com, named by the demo's allowed_signers
+ * (PROMOTE_DEMO_ALLOWED_SIGNERS, honoured against the emulator only). A user "x" plans as x@example.com.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -20,6 +25,7 @@ import { getEnvironment } from "../../envs";
 import { defaultContext } from "../../scripts/lib/engine/commands";
 import { Ledger } from "../../scripts/lib/engine/io/ledger";
 import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
+import { makeThrowawayApprovers } from "../../scripts/lib/engine/io/signatures";
 import { main } from "../../scripts/promote";
 import type { TestEmulator } from "./emulator";
 
@@ -41,6 +47,10 @@ export interface StandinWorld {
   readonly checkout: string;
   readonly env: string;
   readonly vars: NodeJS.ProcessEnv;
+  /** The throwaway approvers' private key files, by principal (alice@, bob@, carol@example.com). */
+  readonly keys: Readonly<Record<string, string>>;
+  /** Their allowed_signers file (PROMOTE_DEMO_ALLOWED_SIGNERS). */
+  readonly allowedSigners: string;
   /** Commits the stand-in's code; returns the commit id. */
   commit(code: StandinCode): string;
   /** Runs `npx promote <args>` in-process against this world (as `user`). */
@@ -51,6 +61,9 @@ export interface StandinWorld {
   credentials(): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }>;
   cleanup(): void;
 }
+
+/** The throwaway approvers every world has. */
+export const APPROVERS = ["alice@example.com", "bob@example.com", "carol@example.com"] as const;
 
 const SYNTH = `// The stand-in app: the project's providers and backend, one small network.
 require(${JSON.stringify(join(PROJECT_ROOT, "scripts/lib/engine/ts-hook.js"))});
@@ -89,6 +102,9 @@ export async function standinWorld(emu: TestEmulator, env: string): Promise<Stan
   sh(checkout, ["init", "-q"]);
   writeFileSync(join(checkout, "synth.js"), SYNTH);
   writeFileSync(join(checkout, ".gitignore"), "cdktf.out/\n");
+  const keysDir = join(root, "approver-keys");
+  mkdirSync(keysDir, { mode: 0o700 });
+  const approvers = makeThrowawayApprovers(keysDir, APPROVERS);
   const vars: NodeJS.ProcessEnv = {
     ...process.env,
     ...emu.env,
@@ -98,6 +114,7 @@ export async function standinWorld(emu: TestEmulator, env: string): Promise<Stan
     CDKTF_OUTDIR: join(root, "cdktf.out"),
     PROMOTE_SYNTH_COMMAND: `${JSON.stringify(process.execPath)} synth.js`,
     TF_PLUGIN_CACHE_DIR: "",
+    PROMOTE_DEMO_ALLOWED_SIGNERS: approvers.allowedSigners,
   };
   const cfg = getEnvironment(env);
   const base = { endpoint: emu.endpoint, region: cfg.region, credentials: { accessKeyId: "test", secretAccessKey: "test" } };
@@ -122,6 +139,8 @@ export async function standinWorld(emu: TestEmulator, env: string): Promise<Stan
     checkout,
     env,
     vars,
+    keys: approvers.keys,
+    allowedSigners: approvers.allowedSigners,
     commit(code) {
       writeFileSync(join(checkout, "code.json"), `${JSON.stringify({ env, ...code })}\n`);
       sh(checkout, ["add", "-A"]);
@@ -131,7 +150,7 @@ export async function standinWorld(emu: TestEmulator, env: string): Promise<Stan
     async promote(args, user = "alice") {
       const out: string[] = [];
       const err: string[] = [];
-      const ctx = defaultContext({ ...vars, PROMOTE_USER: user }, { out: (t) => out.push(t), err: (t) => err.push(t) });
+      const ctx = defaultContext({ ...vars, PROMOTE_USER: user, PROMOTE_USER_EMAIL: /^[a-z]+$/.test(user) ? `${user}@example.com` : "" }, { out: (t) => out.push(t), err: (t) => err.push(t) });
       const code = await main(args, ctx);
       return { code, out: out.join(""), err: err.join("") };
     },

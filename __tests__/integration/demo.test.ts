@@ -58,10 +58,13 @@ describe("npm start (the local promotion demo)", () => {
       expect(prodIds).toHaveLength(2); // the applied one and the no-change re-plan
       const applied = join(plans, "prod", prodIds[0]);
       const manifest = JSON.parse(readFileSync(join(applied, "manifest.json"), "utf8"));
-      const approval = JSON.parse(readFileSync(join(applied, "approval.json"), "utf8"));
+      // prod's approval is a signature by the demo's throwaway approver; the hand-written one was refused and removed
+      expect(existsSync(join(applied, "approval.json"))).toBe(false);
+      const approval = JSON.parse(readFileSync(join(applied, "bob@example.com.approval.json"), "utf8"));
       const appliedRecord = JSON.parse(readFileSync(join(applied, "applied.json"), "utf8"));
-      expect(approval.planSha256).toBe(manifest.plan.sha256);
-      expect(approval.approvedBy).toBe("bob (release manager)");
+      expect(approval.statement).toContain(`plan-sha256: ${manifest.plan.sha256}\n`);
+      expect(approval.statement).toContain("approver: bob@example.com\n");
+      expect(approval.signature).toMatch(/^-----BEGIN SSH SIGNATURE-----/);
       expect(manifest.createdBy).toBe("alice (platform engineer)");
       expect(appliedRecord.status).toBe("succeeded");
       expect(manifest.counts.add).toBeGreaterThan(70);
@@ -71,6 +74,7 @@ describe("npm start (the local promotion demo)", () => {
       expect(replan.counts).toMatchObject({ add: 0, change: 0, destroy: 0 });
       expect(existsSync(join(plans, "prod", prodIds[1], "applied.json"))).toBe(false);
       expect(out).toContain("REFUSED PLAN-HASH-MISMATCH");
+      expect(out).toContain("REFUSED APPROVAL-UNSIGNED");
 
       // The ledger holds one deployed tag per env on the promoted commit; the audit logs verify.
       const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: PROJECT_ROOT, encoding: "utf8" }).stdout.trim();

@@ -15,6 +15,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import { join } from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { getEnvironment } from "../../envs";
+import { makeThrowawayApprovers } from "../../scripts/lib/engine/io/signatures";
 import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
 import { withEmulator } from "../helpers/emulator";
 import {
@@ -65,7 +66,10 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
   const commits: Record<string, string> = {};
 
   const stackDir = (env: EnvName) => join(root, "cdktf.out", "stacks", env);
-  const cli = (args: readonly string[], user = AUTHOR): Promise<PromoteRun> => promote(args, { ...vars, PROMOTE_USER: user });
+  // A user "alice" plans as alice@example.com (four eyes compares it with the signers' principals).
+  const cli = (args: readonly string[], user = AUTHOR): Promise<PromoteRun> => promote(args, { ...vars, PROMOTE_USER: user, PROMOTE_USER_EMAIL: user.includes("@") ? "" : `${user}@example.com` });
+  /** prod requires signed approvals: throwaway approvers (ssh-keygen keys in the test's folder), named by the demo's allowed_signers. */
+  let keys: Record<string, string>;
   const state = (env: EnvName): Promise<StateSnapshot> => statePull(stackDir(env), vars);
   const param = (env: EnvName, name = "greeting") => ssmParameter(emu().endpoint, ACCOUNTS[env], `/standin/${env}/${name}`);
   const bundles = (env: EnvName): string[] => (existsSync(join(plansDir, env)) ? readdirSync(join(plansDir, env)).filter((n) => !n.startsWith(".")).sort() : []);
@@ -121,6 +125,10 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
       PROMOTE_SYNTH_COMMAND: `${JSON.stringify(process.execPath)} ${JSON.stringify(FIXTURE)}`,
       PROMOTE_USER: AUTHOR,
     });
+    mkdirSync(join(root, "approver-keys"), { mode: 0o700 });
+    const approvers = makeThrowawayApprovers(join(root, "approver-keys"), [`${AUTHOR}@example.com`, `${APPROVER}@example.com`]);
+    keys = approvers.keys;
+    vars.PROMOTE_DEMO_ALLOWED_SIGNERS = approvers.allowedSigners;
     commitCode("c1", { greeting: "hello-1" });
     // dist/ up to date once (the parallel CLI runs below would each check it).
     expectExit(await run(process.execPath, [join(PROJECT_ROOT, "scripts", "setup.mjs"), "--if-needed", "--quiet"], { cwd: PROJECT_ROOT, env: vars }), 0, "setup --if-needed");
@@ -268,16 +276,17 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
       const p1 = await plan("prod");
       const m = manifest("prod", p1);
       expect(m).toMatchObject({ env: "prod", account: ACCOUNTS.prod, createdBy: AUTHOR, git: { commit: commits.c3 }, priorState: null });
-      await refused("prod", ["apply", "prod", p1], "APPROVAL-MISSING");
-      await refused("prod", ["approve", "prod", p1, "--sha256", m.plan.sha256, "--by", AUTHOR], "FOUR-EYES");
-      await refused("prod", ["approve", "prod", p1, "--sha256", "0".repeat(64), "--by", APPROVER], "APPROVAL-HASH-MISMATCH", APPROVER);
-      expect(existsSync(join(bundleDir("prod", p1), "approval.json"))).toBe(false);
+      await refused("prod", ["apply", "prod", p1], "APPROVALS-TOO-FEW");
+      // the author signing with her own listed key; the approver signing another hash: refused before signing
+      await refused("prod", ["approve", "prod", p1, "--sha256", m.plan.sha256, "--key", keys[`${AUTHOR}@example.com`]], "FOUR-EYES", `${AUTHOR}@example.com`);
+      await refused("prod", ["approve", "prod", p1, "--sha256", "0".repeat(64), "--key", keys[`${APPROVER}@example.com`]], "APPROVAL-HASH-MISMATCH", `${APPROVER}@example.com`);
+      expect(readdirSync(bundleDir("prod", p1)).filter((f) => f.endsWith("approval.json"))).toEqual([]);
 
       // The reviewer reads the plan SHA-256 from review and approves exactly that.
       const review = await cli(["review", "prod", p1], APPROVER);
       expectExit(review, 0);
       expect(review.out).toContain(`Plan SHA-256 being approved: ${m.plan.sha256}`);
-      expectExit(await cli(["approve", "prod", p1, "--sha256", m.plan.sha256, "--by", APPROVER], APPROVER), 0);
+      expectExit(await cli(["approve", "prod", p1, "--sha256", m.plan.sha256, "--key", keys[`${APPROVER}@example.com`]], APPROVER), 0);
       expectExit(await cli(["apply", "prod", p1]), 0);
 
       const after = await state("prod");
@@ -285,7 +294,7 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
       expect(await param("prod")).toBe("hello-3");
       expect(await param("prod", "color")).toBe("blue");
       expect(ledgerTags(ledger, "prod").map((t) => t.commit)).toEqual([commits.c3]);
-      expect(auditRecords("prod").filter((r) => r.command === "approve" && r.result === "ok").map((r) => r.by)).toEqual([APPROVER]);
+      expect(auditRecords("prod").filter((r) => r.command === "approve" && r.result === "ok").map((r) => r.by)).toEqual([`${APPROVER}@example.com`]);
     },
     STEP_MS,
   );
@@ -329,7 +338,7 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
     const refusalsOf = (env: EnvName) => auditRecords(env).filter((r) => r.result === "refused").map((r) => r.refusalId);
     expect(refusalsOf("dev").sort()).toEqual(["BUNDLE-ALREADY-APPLIED", "BUNDLE-EXPIRED", "ENV-LOCKED", "PLAN-HASH-MISMATCH", "PLAN-STALE", "PLAN-STALE", "STATE-LOCKED"]);
     expect(refusalsOf("staging")).toEqual(["PROMOTION-GATE"]);
-    expect(refusalsOf("prod").sort()).toEqual(["APPROVAL-HASH-MISMATCH", "APPROVAL-MISSING", "BUNDLE-ENV-MISMATCH", "FOUR-EYES", "PROMOTION-GATE", "PROMOTION-GATE"]);
+    expect(refusalsOf("prod").sort()).toEqual(["APPROVAL-HASH-MISMATCH", "APPROVALS-TOO-FEW", "BUNDLE-ENV-MISMATCH", "FOUR-EYES", "PROMOTION-GATE", "PROMOTION-GATE"]);
 
     // Ledger: one tag per successful apply, on the applied commit, and audit "ok" applies agree.
     const applies = { dev: [commits.c1, commits.c2, commits.c3, commits.c4], staging: [commits.c3, commits.c4], prod: [commits.c3] };

@@ -22,7 +22,7 @@ async function release(w: StandinWorld): Promise<Manifest> {
   const plan = await w.promote(["plan", "prod"], "alice");
   expectExit(plan, 0);
   const { m } = bundleOf(w, plan.out);
-  expectExit(await w.promote(["approve", "prod", m.id, "--sha256", m.plan.sha256], "bob"), 0);
+  expectExit(await w.promote(["approve", "prod", m.id, "--sha256", m.plan.sha256, "--key", w.keys["bob@example.com"]], "bob"), 0);
   expectExit(await w.promote(["apply", "prod", m.id], "alice"), 0);
   return m;
 }
@@ -63,9 +63,9 @@ describe("promote rollback (emulator)", () => {
     // THEN the same path as any bundle: approval required, four eyes, then apply of that plan
     const unapproved = await w.promote(["apply", "prod", m.id], "alice");
     expectExit(unapproved, 1);
-    expect(unapproved.err).toContain("REFUSED APPROVAL-MISSING");
+    expect(unapproved.err).toContain("REFUSED APPROVALS-TOO-FEW");
     expect((await w.promote(["review", "prod", m.id], "bob")).out).toContain(`Plan SHA-256 being approved: ${m.plan.sha256}`);
-    expectExit(await w.promote(["approve", "prod", m.id, "--sha256", m.plan.sha256], "bob"), 0);
+    expectExit(await w.promote(["approve", "prod", m.id, "--sha256", m.plan.sha256, "--key", w.keys["bob@example.com"]], "bob"), 0);
     const applied = await w.promote(["apply", "prod", m.id], "alice");
     expectExit(applied, 0);
     const appliedJson = JSON.parse(readFileSync(join(dir, "applied.json"), "utf8"));

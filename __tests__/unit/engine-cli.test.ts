@@ -14,6 +14,11 @@ import { Ledger } from "../../scripts/lib/engine/io/ledger";
 import type { Manifest } from "../../scripts/lib/engine/core/schemas";
 import { main, parseDuration } from "../../scripts/promote";
 import { gitRepo, manifest, policyText, tempDir } from "../helpers/engine-fixtures";
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { approversDigest } from "../../scripts/lib/engine/core/approval-checks";
+import { formatAllowedSigners } from "../../scripts/lib/engine/core/allowed-signers";
+import { APPROVAL_NAMESPACE, formatSignedApproval, renderStatement, type ApprovalStatement } from "../../scripts/lib/engine/core/approval-statement";
+import { publicKeyLineOf, signSshSignature } from "../../envs/ssh-keys";
 
 interface World {
   ctx: EngineContext;
@@ -24,14 +29,14 @@ interface World {
   cleanup: () => void;
 }
 
-function world(user = "alice"): World {
+function world(user = "alice", extraVars: NodeJS.ProcessEnv = {}): World {
   const { dir: root, cleanup } = tempDir();
   const checkoutDir = join(root, "checkout");
   mkdirSync(checkoutDir);
   const head = gitRepo(checkoutDir);
   const out: string[] = [];
   const err: string[] = [];
-  const ctx = defaultContext({ ...process.env, PROMOTE_USER: user }, { out: (t) => out.push(t), err: (t) => err.push(t) }, {
+  const ctx = defaultContext({ ...process.env, PROMOTE_USER: user, ...extraVars }, { out: (t) => out.push(t), err: (t) => err.push(t) }, {
     checkoutDir,
     outDir: join(root, "cdktf.out"),
     plansDir: join(root, "plans"),
@@ -67,6 +72,7 @@ function writeBundle(w: World, env: string, overrides: Partial<Manifest> = {}): 
     createdAt: new Date(now - 60_000).toISOString(),
     expiresAt: new Date(now + 3_600_000).toISOString(),
     createdBy: "alice",
+    approversSha256: approversDigest(cfg.delivery.approvals),
     ...overrides,
   });
   const dir = join(w.ctx.paths.plansDir, env, m.id);
@@ -138,40 +144,42 @@ describe("promote CLI (no terraform)", () => {
   });
 
   describe("approve", () => {
+    // staging does not require signed approvals: approval.json with the --by name, as before issue 13.
     it("binds the approval to the plan hash and the manifest hash, and audits it", async () => {
-      const { dir, m } = writeBundle(w, "prod");
-      expect(await main(["approve", "prod", "--sha256", m.plan.sha256, "--by", "bob", "--comment", "looks fine"], w.ctx)).toBe(0);
+      const { dir, m } = writeBundle(w, "staging");
+      expect(await main(["approve", "staging", "--sha256", m.plan.sha256, "--by", "bob", "--comment", "looks fine"], w.ctx)).toBe(0);
       const approval = JSON.parse(readFileSync(join(dir, "approval.json"), "utf8"));
-      expect(approval).toMatchObject({ env: "prod", bundleId: m.id, planSha256: m.plan.sha256, approvedBy: "bob", comment: "looks fine" });
+      expect(approval).toMatchObject({ env: "staging", bundleId: m.id, planSha256: m.plan.sha256, approvedBy: "bob", comment: "looks fine" });
       expect(approval.manifestSha256).toBe(sha256(readFileSync(join(dir, "manifest.json"))));
-      expect(audit(w, "prod").records()).toMatchObject([{ command: "approve", result: "ok", by: "bob", approver: "bob", planSha256: m.plan.sha256 }]);
+      expect(audit(w, "staging").records()).toMatchObject([{ command: "approve", result: "ok", by: "bob", approver: "bob", planSha256: m.plan.sha256 }]);
     });
     it("refuses a hash that is not the bundle's (APPROVAL-HASH-MISMATCH)", async () => {
-      const { dir } = writeBundle(w, "prod");
-      expectRefusal(w, await main(["approve", "prod", "--sha256", sha256("x"), "--by", "bob"], w.ctx), "APPROVAL-HASH-MISMATCH");
+      const { dir } = writeBundle(w, "staging");
+      expectRefusal(w, await main(["approve", "staging", "--sha256", sha256("x"), "--by", "bob"], w.ctx), "APPROVAL-HASH-MISMATCH");
       expect(existsSync(join(dir, "approval.json"))).toBe(false);
-      expect(audit(w, "prod").records()).toMatchObject([{ command: "approve", result: "refused", refusalId: "APPROVAL-HASH-MISMATCH" }]);
-    });
-    it("refuses the author where four eyes are required (FOUR-EYES)", async () => {
-      const { m } = writeBundle(w, "prod");
-      expectRefusal(w, await main(["approve", "prod", "--sha256", m.plan.sha256, "--by", "alice"], w.ctx), "FOUR-EYES");
+      expect(audit(w, "staging").records()).toMatchObject([{ command: "approve", result: "refused", refusalId: "APPROVAL-HASH-MISMATCH" }]);
     });
     it("refuses a second approval (APPROVAL-EXISTS)", async () => {
-      const { m } = writeBundle(w, "prod");
-      expect(await main(["approve", "prod", "--sha256", m.plan.sha256, "--by", "bob"], w.ctx)).toBe(0);
-      expectRefusal(w, await main(["approve", "prod", "--sha256", m.plan.sha256, "--by", "carol"], w.ctx), "APPROVAL-EXISTS");
+      const { m } = writeBundle(w, "staging");
+      expect(await main(["approve", "staging", "--sha256", m.plan.sha256, "--by", "bob"], w.ctx)).toBe(0);
+      expectRefusal(w, await main(["approve", "staging", "--sha256", m.plan.sha256, "--by", "carol"], w.ctx), "APPROVAL-EXISTS");
+    });
+    it("refuses signing options where the env takes no signed approvals (INPUT-INVALID)", async () => {
+      const { dir, m } = writeBundle(w, "staging");
+      expectRefusal(w, await main(["approve", "staging", "--sha256", m.plan.sha256, "--key", "/nonexistent"], w.ctx), "INPUT-INVALID");
+      expect(existsSync(join(dir, "approval.json"))).toBe(false);
     });
   });
 
   describe("apply: refusals before terraform runs", () => {
     const staged = (w: World) => new Ledger(w.ctx.paths.ledgerDir, w.ctx.paths.checkoutDir).record("staging", w.head, { bundleId: "s", planSha256: "f".repeat(64), appliedBy: "x", approvedBy: null });
 
-    it("refuses an unapproved prod bundle (APPROVAL-MISSING) and records the refusal", async () => {
+    it("refuses an unapproved prod bundle (APPROVALS-TOO-FEW: no signed approval) and records the refusal", async () => {
       staged(w);
       const { dir } = writeBundle(w, "prod");
-      expectRefusal(w, await main(["apply", "prod"], w.ctx), "APPROVAL-MISSING");
+      expectRefusal(w, await main(["apply", "prod"], w.ctx), "APPROVALS-TOO-FEW");
       expect(existsSync(join(dir, "applied.json"))).toBe(false);
-      expect(audit(w, "prod").records()).toMatchObject([{ command: "apply", result: "refused", refusalId: "APPROVAL-MISSING", by: "alice" }]);
+      expect(audit(w, "prod").records()).toMatchObject([{ command: "apply", result: "refused", refusalId: "APPROVALS-TOO-FEW", by: "alice" }]);
       expect(audit(w, "prod").verify().ok).toBe(true);
     });
     it("refuses the staging bundle applied as prod (BUNDLE-ENV-MISMATCH)", async () => {
@@ -191,8 +199,7 @@ describe("promote CLI (no terraform)", () => {
       expectRefusal(w, await main(["apply", "dev"], w.ctx), "BUNDLE-EXPIRED");
     });
     it("refuses a bundle whose commit staging never applied (PROMOTION-GATE)", async () => {
-      const { m } = writeBundle(w, "prod");
-      await main(["approve", "prod", "--sha256", m.plan.sha256, "--by", "bob"], w.ctx);
+      writeBundle(w, "prod");
       expectRefusal(w, await main(["apply", "prod"], w.ctx), "PROMOTION-GATE");
     });
     it("refuses a bundle already applied (BUNDLE-ALREADY-APPLIED)", async () => {
@@ -255,3 +262,168 @@ describe("promote CLI (no terraform)", () => {
     });
   });
 });
+
+/**
+ * Signed approvals through the CLI, without ssh-keygen (hermetic): the throwaway approvers are node
+ * Ed25519 keys named by the demo's allowed_signers (honoured with TARGET=local on loopback); approve is
+ * refused before anything is signed, and apply's refusals come from records signed in-process.
+ */
+describe("promote CLI: signed approvals of prod (no terraform, no ssh-keygen)", () => {
+  interface Person {
+    readonly principal: string;
+    readonly key: KeyObject;
+    readonly line: string;
+    readonly pub: string;
+  }
+  let w: World;
+  let people: Record<"alice" | "bob" | "mallory", Person>;
+  let signersFile: string;
+  const staged = (x: World) => new Ledger(x.ctx.paths.ledgerDir, x.ctx.paths.checkoutDir).record("staging", x.head, { bundleId: "s", planSha256: "f".repeat(64), appliedBy: "x", approvedBy: null });
+  const listed = (): Person[] => [people.alice, people.bob];
+  const digestOf = (list: Person[]) => approversDigest({ requireSigned: true, minApprovers: 1, approvers: list.map((p) => ({ principal: p.principal, publicKey: p.line })) });
+
+  beforeEach(() => {
+    const { dir: keys } = tempDir();
+    const make = (name: string): Person => {
+      const { privateKey } = generateKeyPairSync("ed25519");
+      const line = publicKeyLineOf(privateKey);
+      const pub = join(keys, `${name}.pub`);
+      writeFileSync(pub, `${line} ${name}@laptop\n`);
+      return { principal: `${name}@example.com`, key: privateKey, line, pub };
+    };
+    people = { alice: make("alice"), bob: make("bob"), mallory: make("mallory") };
+    signersFile = join(keys, "allowed_signers");
+    writeFileSync(signersFile, formatAllowedSigners(listed().map((p) => ({ principal: p.principal, publicKey: p.line })), APPROVAL_NAMESPACE));
+    w = world("alice", { PROMOTE_DEMO_ALLOWED_SIGNERS: signersFile, TARGET: "local", LOCAL_ENDPOINT: "http://127.0.0.1:9" });
+  });
+  afterEach(() => w.cleanup());
+
+  /** A prod bundle planned by alice (alice@example.com) with the demo's approver list. */
+  const prodBundle = (overrides: Partial<Manifest> = {}) => writeBundle(w, "prod", { createdByEmail: "alice@example.com", approversSha256: digestOf(listed()), ...overrides });
+
+  function statementOf(m: Manifest, dir: string, by: Person, overrides: Partial<ApprovalStatement> = {}): ApprovalStatement {
+    return {
+      env: "prod",
+      account: m.account,
+      bundleId: m.id,
+      planSha256: m.plan.sha256,
+      manifestSha256: sha256(readFileSync(join(dir, "manifest.json"))),
+      commit: m.git.commit,
+      approver: by.principal,
+      signedAt: new Date(Date.now() - 1000).toISOString(),
+      notAfter: m.expiresAt,
+      ...overrides,
+    };
+  }
+  /** A signed record as `promote approve` stores it, signed in-process by `key`. */
+  function writeSigned(dir: string, s: ApprovalStatement, key: KeyObject, file = `${s.approver}.approval.json`): void {
+    const text = renderStatement(s);
+    writeFileSync(join(dir, file), formatSignedApproval(text, signSshSignature(key, APPROVAL_NAMESPACE, text)));
+  }
+  /** apply refuses with `id`, leaves no applied.json and audits the refusal in an intact chain. */
+  async function applyRefused(dir: string, id: string): Promise<void> {
+    expectRefusal(w, await main(["apply", "prod"], w.ctx), id);
+    expect(existsSync(join(dir, "applied.json"))).toBe(false);
+    expect(audit(w, "prod").records().slice(-1)[0]).toMatchObject({ command: "apply", result: "refused", refusalId: id });
+    expect(audit(w, "prod").verify().ok).toBe(true);
+  }
+
+  describe("approve refuses before it signs anything", () => {
+    it("the author of the plan, signing with their own listed key (FOUR-EYES)", async () => {
+      const { dir, m } = prodBundle();
+      expectRefusal(w, await main(["approve", "prod", m.id, "--sha256", m.plan.sha256, "--key", people.alice.pub], w.ctx), "FOUR-EYES");
+      expect(outText(w)).not.toContain("Signing this statement");
+      expect(readdirSafe(dir).filter((f) => f.endsWith("approval.json"))).toEqual([]);
+      expect(audit(w, "prod").records()).toMatchObject([{ command: "approve", result: "refused", refusalId: "FOUR-EYES", by: "alice@example.com" }]);
+    });
+    it("a key the list does not name (APPROVER-NOT-ALLOWED), and a listed principal claimed with another key", async () => {
+      const { m } = prodBundle();
+      expectRefusal(w, await main(["approve", "prod", m.id, "--sha256", m.plan.sha256, "--key", people.mallory.pub, "--as", "mallory@example.com"], w.ctx), "APPROVER-NOT-ALLOWED");
+      w.err.length = 0;
+      expectRefusal(w, await main(["approve", "prod", m.id, "--sha256", m.plan.sha256, "--key", people.mallory.pub, "--as", "bob@example.com"], w.ctx), "APPROVER-NOT-ALLOWED");
+      expect(errText(w)).toContain("signing key SHA256:");
+    });
+    it("a typed --by name where signatures are required (INPUT-INVALID), and a hash that is not the bundle's", async () => {
+      const { m } = prodBundle();
+      expectRefusal(w, await main(["approve", "prod", m.id, "--sha256", m.plan.sha256, "--key", people.bob.pub, "--by", "bob"], w.ctx), "INPUT-INVALID");
+      w.err.length = 0;
+      expectRefusal(w, await main(["approve", "prod", m.id, "--sha256", sha256("other plan"), "--key", people.bob.pub], w.ctx), "APPROVAL-HASH-MISMATCH");
+    });
+    it("the demo's approver list anywhere but the local emulator (an error naming the variable)", async () => {
+      const { m } = prodBundle();
+      const off = world("bob", { PROMOTE_DEMO_ALLOWED_SIGNERS: signersFile, TARGET: "aws" });
+      try {
+        expect(await main(["approve", "prod", m.id, "--sha256", m.plan.sha256, "--key", people.bob.pub], off.ctx)).toBe(2);
+        expect(off.err.join("")).toContain("PROMOTE_DEMO_ALLOWED_SIGNERS is honoured only with TARGET=local");
+      } finally {
+        off.cleanup();
+      }
+    });
+  });
+
+  describe("apply refuses, before terraform, every approval that is not a listed approver's signature over this bundle", () => {
+    beforeEach(() => staged(w));
+
+    it("a hand-written approval.json, even with the right hashes and another name (APPROVAL-UNSIGNED)", async () => {
+      const { dir, m } = prodBundle();
+      writeFileSync(join(dir, "approval.json"), JSON.stringify({ schemaVersion: 1, env: "prod", bundleId: m.id, planSha256: m.plan.sha256, manifestSha256: sha256(readFileSync(join(dir, "manifest.json"))), approvedBy: "bob", approvedAt: new Date().toISOString(), comment: null }));
+      await applyRefused(dir, "APPROVAL-UNSIGNED");
+    });
+    it("a valid signature by a listed approver over another plan's hash (APPROVAL-STATEMENT-MISMATCH)", async () => {
+      const { dir, m } = prodBundle();
+      writeSigned(dir, statementOf(m, dir, people.bob, { planSha256: sha256("another plan") }), people.bob.key);
+      await applyRefused(dir, "APPROVAL-STATEMENT-MISMATCH");
+    });
+    it("an approval copied from another bundle (APPROVAL-STATEMENT-MISMATCH)", async () => {
+      const a = prodBundle();
+      writeSigned(a.dir, statementOf(a.m, a.dir, people.bob), people.bob.key);
+      const b = prodBundle();
+      cpSync(join(a.dir, "bob@example.com.approval.json"), join(b.dir, "bob@example.com.approval.json"));
+      rmSafe(a.dir);
+      await applyRefused(b.dir, "APPROVAL-STATEMENT-MISMATCH");
+    });
+    it("a signature by a key not in the list (APPROVER-NOT-ALLOWED)", async () => {
+      const { dir, m } = prodBundle();
+      writeSigned(dir, statementOf(m, dir, people.mallory), people.mallory.key);
+      await applyRefused(dir, "APPROVER-NOT-ALLOWED");
+    });
+    it("a statement edited after it was signed (APPROVAL-SIGNATURE-INVALID)", async () => {
+      const { dir, m } = prodBundle();
+      writeSigned(dir, statementOf(m, dir, people.bob), people.bob.key);
+      const file = join(dir, "bob@example.com.approval.json");
+      const rec = JSON.parse(readFileSync(file, "utf8"));
+      rec.statement = rec.statement.replace(/not-after: .*\n/, `not-after: ${new Date(Date.parse(m.expiresAt) - 1000).toISOString()}\n`);
+      writeFileSync(file, JSON.stringify(rec));
+      await applyRefused(dir, "APPROVAL-SIGNATURE-INVALID");
+    });
+    it("the author's own signature (FOUR-EYES), and an expired one (APPROVAL-EXPIRED)", async () => {
+      const own = prodBundle();
+      writeSigned(own.dir, statementOf(own.m, own.dir, people.alice), people.alice.key);
+      await applyRefused(own.dir, "FOUR-EYES");
+      rmSafe(own.dir);
+      w.err.length = 0;
+      const old = prodBundle();
+      const past = Date.now() - 60_000;
+      writeSigned(old.dir, statementOf(old.m, old.dir, people.bob, { signedAt: new Date(past - 1000).toISOString(), notAfter: new Date(past).toISOString() }), people.bob.key);
+      await applyRefused(old.dir, "APPROVAL-EXPIRED");
+    });
+    it("an approver list changed after the plan (APPROVERS-CHANGED), and a bundle planned before signed approvals", async () => {
+      const { dir, m } = prodBundle();
+      writeSigned(dir, statementOf(m, dir, people.bob), people.bob.key);
+      // mallory adds herself to the list the apply reads
+      writeFileSync(signersFile, formatAllowedSigners([...listed(), people.mallory].map((p) => ({ principal: p.principal, publicKey: p.line })), APPROVAL_NAMESPACE));
+      await applyRefused(dir, "APPROVERS-CHANGED");
+      rmSafe(dir);
+      w.err.length = 0;
+      const legacy = prodBundle({ approversSha256: undefined });
+      await applyRefused(legacy.dir, "APPROVERS-CHANGED");
+    });
+  });
+});
+
+function readdirSafe(dir: string): string[] {
+  return existsSync(dir) ? require("node:fs").readdirSync(dir) : [];
+}
+function rmSafe(dir: string): void {
+  require("node:fs").rmSync(dir, { recursive: true, force: true });
+}

@@ -49,6 +49,7 @@ describe("decideApply", () => {
       "POLICY-BLOCKED",
       "BUNDLE-EXPIRED",
       "PROMOTION-GATE",
+      "APPROVAL-UNSIGNED",
       "PLAN-STALE",
     ]);
   });
@@ -295,5 +296,53 @@ describe("fail closed", () => {
   it("an approval that cannot be parsed never passes the approval checks", () => {
     const d = decideApply(applyFacts({ approvalText: JSON.stringify({ ...approval(), approvedBy: 42 }) }));
     refusedWith(d, "APPROVAL-INVALID");
+  });
+});
+
+describe("decideApply where signed approvals are required (the wiring of core/approval-checks.ts)", () => {
+  const { generateKeyPairSync } = require("node:crypto") as typeof import("node:crypto");
+  const { publicKeyLineOf, signSshSignature } = require("../../envs/ssh-keys") as typeof import("../../envs/ssh-keys");
+  const { approversDigest } = require("../../scripts/lib/engine/core/approval-checks") as typeof import("../../scripts/lib/engine/core/approval-checks");
+  const S = require("../../scripts/lib/engine/core/approval-statement") as typeof import("../../scripts/lib/engine/core/approval-statement");
+  const bob = generateKeyPairSync("ed25519").privateKey;
+  const approvals = { requireSigned: true, minApprovers: 1, approvers: [{ principal: "bob@example.com", publicKey: publicKeyLineOf(bob) }] };
+  const m = manifest({ approversSha256: approversDigest(approvals), createdByEmail: "alice@example.com" });
+  const mText = manifestText(m);
+  const signedRecord = (overrides: Record<string, string> = {}) => {
+    const text = S.renderStatement({
+      env: "prod", account: m.account, bundleId: m.id, planSha256: m.plan.sha256, manifestSha256: sha256(mText), commit: m.git.commit,
+      approver: "bob@example.com", signedAt: "2030-01-01T11:30:00.000Z", notAfter: m.expiresAt, ...overrides,
+    });
+    return { source: "bob@example.com.approval.json", text: S.formatSignedApproval(text, signSshSignature(bob, S.APPROVAL_NAMESPACE, text)) };
+  };
+  const signedFacts = (records = [signedRecord()]) =>
+    applyFacts({ env: envFacts({ requireSigned: true }), manifestText: mText, approvalText: null, signed: { approvals, records, commitAuthor: { name: "Carol", email: "carol@example.com" } } });
+
+  it("accepts a listed approver's signature over this bundle, with no approval.json", () => {
+    expect(decideApply(signedFacts())).toEqual({ ok: true });
+  });
+  it("refuses no signature as too few (not APPROVAL-MISSING: approval.json does not count)", () => {
+    refusedWith(decideApply(signedFacts([])), "APPROVALS-TOO-FEW");
+  });
+  it("refuses a legacy approval.json beside a valid signature (APPROVAL-UNSIGNED)", () => {
+    const legacy = { source: "approval.json", text: JSON.stringify(approval(mText)) };
+    refusedWith(decideApply(signedFacts([legacy, signedRecord()])), "APPROVAL-UNSIGNED");
+  });
+  it("refuses a signature over another plan (APPROVAL-STATEMENT-MISMATCH), naming the ids the checks return", () => {
+    refusedWith(decideApply(signedFacts([signedRecord({ planSha256: "9".repeat(64) })])), "APPROVAL-STATEMENT-MISMATCH");
+  });
+  it("fails closed when the command gathered no signed facts for such an env", () => {
+    refusedWith(decideApply(applyFacts({ env: envFacts({ requireSigned: true }), manifestText: mText, approvalText: null })), "APPROVAL-UNSIGNED");
+  });
+  it("refuses a dirty bundle even where the env is not gated (an approver list must be committed code)", () => {
+    const dirty = manifest({ approversSha256: approversDigest(approvals), git: { commit: COMMIT, dirty: true } });
+    refusedWith(decideApply(applyFacts({ env: envFacts({ requireSigned: true, delivery: { promotesFrom: null } }), manifestText: manifestText(dirty), approvalText: null })), "BUNDLE-DIRTY");
+  });
+  it("keeps envs without signed approvals on approval.json (the signed facts only check the approver list is unchanged)", () => {
+    const none = { requireSigned: false, minApprovers: 0, approvers: [] };
+    const dev = manifestText(manifest({ approversSha256: approversDigest(none) }));
+    expect(decideApply(applyFacts({ manifestText: dev, signed: { approvals: none, records: [], commitAuthor: null } }))).toEqual({ ok: true });
+    const flipped = manifestText(manifest({ approversSha256: approversDigest(approvals) }));
+    refusedWith(decideApply(applyFacts({ manifestText: flipped, signed: { approvals: none, records: [], commitAuthor: null } })), "APPROVERS-CHANGED");
   });
 });

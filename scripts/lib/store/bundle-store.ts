@@ -28,6 +28,8 @@ export const SECRET_FILES = new Set(["plan.tfplan"]);
 
 const BUNDLE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** A signed approval: a principal (a lower-case e-mail, as the engine's io/store.ts names it) + `.approval.json`. */
+const SIGNED_APPROVAL_FILE = /^[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9.-]{1,253}\.approval\.json$/;
 const COMMIT = /^[0-9a-f]{7,64}$/;
 
 const markerSchema = z
@@ -68,6 +70,15 @@ export interface BundleStoreOptions {
 }
 
 const sha256 = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
+
+/** approval.json, or a signed approval's `<principal>.approval.json` (a bundle file name otherwise). */
+function isApprovalName(name: string): boolean {
+  return name === APPROVAL_FILE || SIGNED_APPROVAL_FILE.test(name);
+}
+
+function checkApprovalName(name: string): void {
+  if (!isApprovalName(name)) throw new StoreError(`an approval's name: expected approval.json or <principal>.approval.json, found ${JSON.stringify(name.slice(0, 140))}`);
+}
 
 function checkName(kind: string, value: string, pattern: RegExp): void {
   if (!pattern.test(value)) throw new StoreError(`${kind} must match ${pattern.source}, but ${JSON.stringify(value)} was provided`);
@@ -203,28 +214,41 @@ export class S3BundleStore {
     return { marker, files };
   }
 
-  /** Writes the approval of a complete bundle, create-only: refuses APPROVAL-EXISTS for a second one. */
-  async putApproval(id: string, approval: Uint8Array | string): Promise<string> {
+  /**
+   * Writes an approval of a complete bundle, create-only: refuses APPROVAL-EXISTS for a second one of the
+   * same name. `name` is approval.json (an unsigned approval) or `<principal>.approval.json` (one signed
+   * approval per approver, issue 13).
+   */
+  async putApproval(id: string, approval: Uint8Array | string, name: string = APPROVAL_FILE): Promise<string> {
+    checkApprovalName(name);
     await this.marker(id);
-    const key = this.fileKey(id, APPROVAL_FILE);
+    const key = this.fileKey(id, name);
     if ((await this.bucket.listVersions(key)).some((v) => v.key === key)) {
-      throw storeRefusal("APPROVAL-EXISTS", this.env, `no approval of bundle ${id} yet`, `s3://${this.opts.bucket}/${key}`);
+      throw storeRefusal("APPROVAL-EXISTS", this.env, `no approval ${name} of bundle ${id} yet`, `s3://${this.opts.bucket}/${key}`);
     }
     try {
       return await this.bucket.putCreateOnly(key, approval, { kmsKeyArn: this.opts.kmsKeyArn });
     } catch (e) {
-      if (e instanceof KeyExists) throw storeRefusal("APPROVAL-EXISTS", this.env, `no approval of bundle ${id} yet`, `s3://${this.opts.bucket}/${key}`);
+      if (e instanceof KeyExists) throw storeRefusal("APPROVAL-EXISTS", this.env, `no approval ${name} of bundle ${id} yet`, `s3://${this.opts.bucket}/${key}`);
       throw e;
     }
   }
 
-  /** The approval's bytes (its first version: an approval is never replaced), null when there is none. */
-  async approval(id: string): Promise<Buffer | null> {
-    const key = this.fileKey(id, APPROVAL_FILE);
+  /** An approval's bytes (its first version: an approval is never replaced), null when there is none. */
+  async approval(id: string, name: string = APPROVAL_FILE): Promise<Buffer | null> {
+    checkApprovalName(name);
+    const key = this.fileKey(id, name);
     const versions = (await this.bucket.listVersions(key)).filter((v) => v.key === key && !v.deleteMarker);
     if (versions.length === 0) return null;
     const first = versions.reduce((a, b) => ((a.lastModified?.getTime() ?? 0) <= (b.lastModified?.getTime() ?? 0) ? a : b));
     return (await this.bucket.get(key, first.versionId))?.body ?? null;
+  }
+
+  /** The names of a bundle's approvals (approval.json and every `<principal>.approval.json`), sorted. */
+  async approvalNames(id: string): Promise<string[]> {
+    const prefix = this.fileKey(id, "");
+    const names = (await this.bucket.listKeys(prefix)).map((k) => k.slice(prefix.length));
+    return names.filter((n) => isApprovalName(n)).sort();
   }
 
   /** Whether the bundle was ever marked applied (any version of its applied record, delete markers included). */

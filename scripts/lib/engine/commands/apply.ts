@@ -13,7 +13,9 @@ import { envFacts } from "../core/facts";
 import { sha256File } from "../io/files";
 import { countsLine, parsedManifest } from "../core/manifest";
 import { fixFor } from "../core/rules";
-import { appliedSchema, approvalSchema, parseWith, type Applied, type Approval, type Manifest } from "../core/schemas";
+import { appliedSchema, approvalSchema, manifestSchema, parseWith, type Applied, type Approval, type Manifest } from "../core/schemas";
+import type { SignedApprovalInputs } from "../core/facts";
+import { approvalsConfigOf, commitAuthor, readApprovalRecords, signedApprovers } from "../io/signatures";
 import { FILES, readBundle } from "../io/bundle";
 import { audited, auditLogOf, bundleDirOrRefuse, bundleStore, envConfig, ledgerOf, previousEnvApplies, refuseUnfinished, withEnvLock, type AuditInfo, type EngineContext } from "../io/context";
 import { synthesizeWhenMissing } from "../io/fresh-home";
@@ -88,6 +90,7 @@ async function applyLocked(ctx: EngineContext, cfg: EnvConfig, dir: string, by: 
       },
       previousEnvApplies: previousEnvApplies(ctx, cfg),
       ownApplies: ledgerOf(ctx).entries(env),
+      signed: signedInputs(ctx, cfg, dir),
     });
     const offline = facts();
     info.commit = offline.checkout.commit;
@@ -151,8 +154,7 @@ async function applyLocked(ctx: EngineContext, cfg: EnvConfig, dir: string, by: 
       if (manifest.git.dirty) {
         ctx.io.out(`\nNote: ${env}/${manifest.id} was planned from uncommitted changes: not recorded in the ledger (it opens no gate).\n`);
       } else {
-        const approval = readBundle(dir).approvalText;
-        const approvedBy = approval ? (parseWith(approvalSchema, approval) as { ok: true; value: Approval }).value.approvedBy : null;
+        const approvedBy = approversOf(cfg, dir);
         tag = ledgerOf(ctx).record(env, manifest.git.commit, { bundleId: manifest.id, planSha256: manifest.plan.sha256, appliedBy: by, approvedBy }, ctx.now());
       }
       applied = { ...applied, ledgerTag: tag };
@@ -168,6 +170,32 @@ async function applyLocked(ctx: EngineContext, cfg: EnvConfig, dir: string, by: 
   } finally {
     if (!keepCopy) copy.remove();
   }
+}
+
+/**
+ * What the signed-approval check reads (core/checks.ts signedApprovalsValid): the approvals config that
+ * counts (the checkout's, which the commit check pins to the bundle's commit), every approval record of
+ * the bundle, and the author of the bundle's commit (for four eyes).
+ */
+function signedInputs(ctx: EngineContext, cfg: EnvConfig, dir: string): SignedApprovalInputs {
+  const manifestText = readBundle(dir).manifestText;
+  const parsed = manifestText === null ? null : parseWith(manifestSchema, manifestText);
+  let author: SignedApprovalInputs["commitAuthor"] = null;
+  if (parsed !== null && parsed.ok) {
+    try {
+      author = commitAuthor(ctx.paths.checkoutDir, parsed.value.git.commit);
+    } catch {
+      author = null; // refused by four eyes where it applies (fail closed)
+    }
+  }
+  return { approvals: approvalsConfigOf(cfg.delivery.approvals, ctx.vars).approvals, records: readApprovalRecords(dir), commitAuthor: author };
+}
+
+/** Who approved, for the ledger: the signers (checked before terraform ran), or approval.json's name. */
+function approversOf(cfg: EnvConfig, dir: string): string | null {
+  if (cfg.delivery.approvals.requireSigned) return signedApprovers(dir);
+  const approval = readBundle(dir).approvalText;
+  return approval ? (parseWith(approvalSchema, approval) as { ok: true; value: Approval }).value.approvedBy : null;
 }
 
 function writeApplied(store: BundleStore, env: string, id: string, applied: Applied): Promise<void> {

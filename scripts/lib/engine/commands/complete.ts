@@ -16,6 +16,7 @@ import { EngineError, RefusalError, refusal } from "../core/errors";
 import { sha256File } from "../io/files";
 import { fixFor } from "../core/rules";
 import { appliedSchema, approvalSchema, manifestSchema, parseWith, type Applied } from "../core/schemas";
+import { signedApprovers } from "../io/signatures";
 import { FILES, readBundle } from "../io/bundle";
 import { audited, bundleDirOrRefuse, bundleStore, envConfig, ledgerOf, withEnvLock, type EngineContext } from "../io/context";
 import { whoAmI } from "../io/git";
@@ -92,7 +93,7 @@ export async function complete(ctx: EngineContext, o: CompleteOptions): Promise<
         const ledger = ledgerOf(ctx);
         const approval = files.approvalText ? parseWith(approvalSchema, files.approvalText) : null;
         const found = ledger.tagOf(cfg.name, id);
-        const tag = found ?? ledger.record(cfg.name, manifest.git.commit, { bundleId: id, planSha256: manifest.plan.sha256, appliedBy: applied.appliedBy, approvedBy: approval?.ok ? approval.value.approvedBy : null }, ctx.now());
+        const tag = found ?? ledger.record(cfg.name, manifest.git.commit, { bundleId: id, planSha256: manifest.plan.sha256, appliedBy: applied.appliedBy, approvedBy: cfg.delivery.approvals.requireSigned ? signedApprovers(dir) : approval?.ok ? approval.value.approvedBy : null }, ctx.now());
         applied = { ...applied, stateAfter, ledgerTag: tag };
         await writeApplied(applied);
         for (const d of leftovers) rmSync(d, { recursive: true, force: true });

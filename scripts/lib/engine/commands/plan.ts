@@ -19,6 +19,8 @@ import { renderChanges, summarizePlan } from "../core/summary";
 import { FILES, newBundleId } from "../io/bundle";
 import { audited, bundleStore, envConfig, gateApplies, ledgerOf, refuseUnfinished, withEnvLock, type AuditInfo, type EngineContext } from "../io/context";
 import { dirtyPaths, headCommit, whoAmI } from "../io/git";
+import { approversDigest } from "../core/approval-checks";
+import { approvalsConfigOf, plannerEmail } from "../io/signatures";
 import { envPlansDir, stackDir, type EnginePaths } from "../io/paths";
 import { planInputs, SYNTH_FILE, synthesize, synthReason, synthStampDirty } from "../io/synth";
 import { backendOf } from "../io/terraform";
@@ -96,6 +98,10 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
     }),
   );
 
+  // Who may approve, as planned: its digest in the manifest (APPROVERS-CHANGED at apply when it differs).
+  const approversSha256 = approversDigest(approvalsConfigOf(cfg.delivery.approvals, ctx.vars).approvals);
+  const createdByEmail = plannerEmail(paths.checkoutDir, ctx.vars);
+
   const ttl = o.ttlHours ?? cfg.delivery.planTtlHours;
   if (!(ttl > 0) || ttl > cfg.delivery.planTtlHours) {
     throw new EngineError(`--ttl must be more than 0 and at most ${cfg.delivery.planTtlHours} hours (envs/${env} delivery.planTtlHours), but ${ttl} hours was given`);
@@ -168,6 +174,8 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
       createdAt: createdAt.toISOString(),
       expiresAt: expiresAt.toISOString(),
       createdBy: by,
+      createdByEmail,
+      approversSha256,
       auto,
       policy: { file: FILES.policy, sha256: sha256(policyText), ...policyCounts },
       speculative: mode.speculative,

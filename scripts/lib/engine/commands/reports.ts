@@ -1,4 +1,5 @@
 /** The read-only reports: `promote audit verify <env>`, `promote ledger <env>`, `promote bundles <env>`. */
+import { signedApprovers } from "../io/signatures";
 import { join } from "node:path";
 import { RefusalError } from "../core/errors";
 import { countsLine } from "../core/manifest";
@@ -36,7 +37,9 @@ export async function showBundles(ctx: EngineContext, env: string): Promise<void
     // The shared store's bundles are fetched (and verified) into the local cache first.
     const files = readBundle(store instanceof S3EngineStore ? await store.fetch(cfg.name, id) : join(envPlansDir(ctx.paths, cfg.name), id));
     const m = files.manifestText ? parseWith(manifestSchema, files.manifestText) : null;
-    const status = files.appliedText ? "applied" : files.approvalText ? "approved" : m?.ok && m.value.speculative ? "preview" : m?.ok && ctx.now().getTime() >= Date.parse(m.value.expiresAt) ? "expired" : "planned";
-    ctx.io.out(`${id}  ${status.padEnd(8)}  ${m?.ok ? `${m.value.plan.sha256}  ${countsLine(m.value)}` : "(manifest invalid)"}\n`);
+    // approved: an approval.json, or (signed approvals) a record; whether it verifies is apply's business
+    const signedBy = cfg.delivery.approvals.requireSigned ? signedApprovers(join(envPlansDir(ctx.paths, cfg.name), id)) : null;
+    const status = files.appliedText ? "applied" : signedBy !== null ? "signed" : files.approvalText ? "approved" : m?.ok && m.value.speculative ? "preview" : m?.ok && ctx.now().getTime() >= Date.parse(m.value.expiresAt) ? "expired" : "planned";
+    ctx.io.out(`${id}  ${status.padEnd(8)}  ${m?.ok ? `${m.value.plan.sha256}  ${countsLine(m.value)}` : "(manifest invalid)"}${signedBy !== null && !files.appliedText ? `  (signed by ${signedBy}; verified at apply)` : ""}\n`);
   }
 }

@@ -44,7 +44,11 @@ export async function review(ctx: EngineContext, o: ReviewOptions): Promise<Mani
     return m;
   }
   ctx.io.out(`\nPlan SHA-256 being approved: ${m.plan.sha256}\n`);
-  if (approval === null && !expired && m.policy.errors === 0) {
+  if (cfg.delivery.approvals.requireSigned) {
+    if (!expired && m.policy.errors === 0) {
+      ctx.io.out(`To approve (signed with your SSH key; --key FILE or git's user.signingkey): npx promote approve ${cfg.name} ${m.id} --sha256 ${m.plan.sha256}\n`);
+    }
+  } else if (approval === null && !expired && m.policy.errors === 0) {
     ctx.io.out(`To approve: npx promote approve ${cfg.name} ${m.id} --sha256 ${m.plan.sha256} --by <your name>\n`);
   }
   return m;

@@ -124,7 +124,7 @@ export function formatSignedApproval(statementText: string, armoredSignature: st
 }
 
 /** Whether a candidate for the file name of one approver's approval is safe (`<principal>.approval.json`). */
-export function approvalFileName(principal: string): string {
+export function approvalFileName(principal: string): `${string}.approval.json` {
   if (!PRINCIPAL_PATTERN.test(principal)) throw new Error(`an approver principal is a lower-case e-mail address, but ${JSON.stringify(principal)} was provided`);
   return `${principal}.approval.json`;
 }

@@ -9,11 +9,12 @@ import type { ApplyFacts, ApproveFacts, BundleFacts, EnvFacts, LedgerEntry, Plan
 import { fixFor, ruleFor, type RuleId } from "./rules";
 import { blocksApproval, countFindings } from "../../policy/evaluate";
 import { appliedSchema, approvalSchema, manifestSchema, parseWith, policyFileSchema, type Approval, type Manifest } from "./schemas";
+import { decideSignedApprovals, type ApprovalBundle } from "./approval-checks";
 
 export type CheckResult =
   | { readonly status: "pass" }
   | { readonly status: "not-applicable" }
-  | { readonly status: "fail"; readonly expected: string; readonly found: string; readonly fix?: string };
+  | { readonly status: "fail"; readonly expected: string; readonly found: string; readonly fix?: string; /** A check that decides several rules names the one that failed. */ readonly id?: RuleId };
 
 export interface Check<C> {
   readonly id: RuleId;
@@ -207,7 +208,8 @@ export const terraformVersionMatches = defineCheck<BundleContext<ApplyFacts>>("T
 
 /** A gated env applies only bundles of committed code (a dirty bundle never enters the ledger). */
 export const bundleClean = defineCheck<BundleContext<ApplyFacts>>("BUNDLE-DIRTY", ({ facts, manifest }) => {
-  if (facts.env.delivery.promotesFrom === null) return NOT_APPLICABLE;
+  // Signed approvals count only against an approver list that is committed code: never a dirty bundle.
+  if (facts.env.delivery.promotesFrom === null && facts.env.requireSigned !== true) return NOT_APPLICABLE;
   return manifest.git.dirty ? fail(`a bundle of committed code (commit ${manifest.git.commit}, clean)`, "a bundle planned from uncommitted changes (git.dirty: true)") : PASS;
 });
 
@@ -215,19 +217,23 @@ export const bundleClean = defineCheck<BundleContext<ApplyFacts>>("BUNDLE-DIRTY"
 // Approval
 // ---------------------------------------------------------------------------------------------
 
+/** Where signed approvals are required, approval.json (a typed name) does not count: the signed checks read it as a record. */
+const signedEnv = (facts: BundleFacts): boolean => facts.env.requireSigned === true;
+
 export const approvalReadable = defineCheck<BundleContext>("APPROVAL-INVALID", ({ facts }) => {
-  if (facts.approvalText === null) return NOT_APPLICABLE;
+  if (facts.approvalText === null || signedEnv(facts)) return NOT_APPLICABLE;
   const parsed = parseWith(approvalSchema, facts.approvalText);
   return parsed.ok ? PASS : fail("an approval.json matching the approval schema", parsed.reason);
 });
 
 export const approvalPresent = defineCheck<BundleContext>("APPROVAL-MISSING", ({ facts }) => {
-  if (!facts.env.delivery.requireApproval) return NOT_APPLICABLE;
+  if (!facts.env.delivery.requireApproval || signedEnv(facts)) return NOT_APPLICABLE;
   return facts.approvalText !== null ? PASS : fail(`an approval (env "${facts.env.name}" requires one)`, "no approval.json");
 });
 
 /** An approval on disk must be for this bundle's plan hash: checked whenever one exists, required or not. */
 export const approvalMatchesPlan = defineCheck<BundleContext>("APPROVAL-HASH-MISMATCH", ({ facts, manifest }) => {
+  if (signedEnv(facts)) return NOT_APPLICABLE;
   const approval = approvalOf(facts);
   if (approval === null) return NOT_APPLICABLE;
   if (approval.env !== manifest.env || approval.bundleId !== manifest.id) {
@@ -239,6 +245,7 @@ export const approvalMatchesPlan = defineCheck<BundleContext>("APPROVAL-HASH-MIS
 });
 
 export const approvalMatchesManifest = defineCheck<BundleContext>("MANIFEST-HASH-MISMATCH", ({ facts, manifestSha256 }) => {
+  if (signedEnv(facts)) return NOT_APPLICABLE;
   const approval = approvalOf(facts);
   if (approval === null) return NOT_APPLICABLE;
   return approval.manifestSha256 === manifestSha256
@@ -248,7 +255,7 @@ export const approvalMatchesManifest = defineCheck<BundleContext>("MANIFEST-HASH
 
 /** At apply: the approval on disk was given by someone other than the plan's author. */
 export const fourEyesOnApply = defineCheck<BundleContext>("FOUR-EYES", ({ facts, manifest }) => {
-  if (!facts.env.delivery.fourEyes) return NOT_APPLICABLE;
+  if (!facts.env.delivery.fourEyes || signedEnv(facts)) return NOT_APPLICABLE;
   const approval = approvalOf(facts);
   if (approval === null) return fail(`an approval by someone other than ${manifest.createdBy}`, "no approval");
   return sameName(approval.approvedBy, manifest.createdBy)
@@ -265,16 +272,63 @@ export const givenHashMatches = defineCheck<BundleContext<ApproveFacts>>("APPROV
 );
 
 export const notYetApproved = defineCheck<BundleContext<ApproveFacts>>("APPROVAL-EXISTS", ({ facts }) => {
-  if (facts.approvalText === null) return PASS;
+  // Signed approvals are one record per approver (several may be required); approve refuses a second one by the same principal.
+  if (facts.approvalText === null || signedEnv(facts)) return PASS;
   const parsed = parseWith(approvalSchema, facts.approvalText);
   return fail("a bundle without approval", parsed.ok ? `approved by ${parsed.value.approvedBy} at ${parsed.value.approvedAt}` : "an unreadable approval.json");
 });
 
 export const fourEyesOnApprove = defineCheck<BundleContext<ApproveFacts>>("FOUR-EYES", ({ facts, manifest }) => {
-  if (!facts.env.delivery.fourEyes) return NOT_APPLICABLE;
+  // Signed: four eyes compares the signer's listed principal (decideSigning), not a typed name.
+  if (!facts.env.delivery.fourEyes || signedEnv(facts)) return NOT_APPLICABLE;
   return sameName(facts.approver, manifest.createdBy)
     ? fail(`an approver other than the plan's author ${manifest.createdBy}`, `approver ${facts.approver}`)
     : PASS;
+});
+
+/** The bundle as a signed approval must name it (core/approval-checks.ts). */
+export function approvalBundleOf(manifest: Manifest, manifestSha256: string): ApprovalBundle {
+  return {
+    env: manifest.env,
+    account: manifest.account,
+    id: manifest.id,
+    planSha256: manifest.plan.sha256,
+    manifestSha256,
+    commit: manifest.git.commit,
+    createdAt: manifest.createdAt,
+    expiresAt: manifest.expiresAt,
+    plannedBy: [manifest.createdBy, ...(manifest.createdByEmail ? [manifest.createdByEmail] : [])],
+    approversSha256: manifest.approversSha256 ?? null,
+  };
+}
+
+/**
+ * At apply: the signed approvals (core/approval-checks.ts, each failure its own id: APPROVERS-CHANGED,
+ * APPROVAL-UNSIGNED, APPROVAL-SIGNATURE-INVALID, APPROVER-NOT-ALLOWED, APPROVAL-STATEMENT-MISMATCH,
+ * APPROVAL-EXPIRED, FOUR-EYES, APPROVALS-TOO-FEW, ...). The approver config is checked unchanged for
+ * every env whose facts carry it; signatures only where the env requires them.
+ */
+export const signedApprovalsValid = defineCheck<BundleContext<ApplyFacts>>("APPROVAL-UNSIGNED", ({ facts, manifest, manifestSha256 }) => {
+  const signed = facts.signed;
+  if (signed === undefined) {
+    return signedEnv(facts) ? fail(`the signed approvals of env "${facts.env.name}" gathered and checked`, "none were gathered (the command did not read them)") : NOT_APPLICABLE;
+  }
+  // A bundle planned before signed approvals records no approver digest: where the env does not require
+  // signatures it is judged by approval.json as before (it expires within planTtlHours); where it does, refused.
+  if (manifest.approversSha256 === undefined && !signedEnv(facts) && !signed.approvals.requireSigned) return NOT_APPLICABLE;
+  const d = decideSignedApprovals({
+    env: { name: facts.env.name, accountId: facts.env.accountId, fourEyes: facts.env.delivery.fourEyes, approvals: signed.approvals },
+    bundle: approvalBundleOf(manifest, manifestSha256),
+    commitAuthor: signed.commitAuthor,
+    approvals: signed.records,
+    now: facts.now,
+  });
+  if (d.ok) {
+    // The config said "not required" (and is the one planned with): the env's own requirement must agree.
+    if (!d.required && signedEnv(facts)) return fail(`signed approvals (env "${facts.env.name}" requires them)`, "an approvals config that does not require them");
+    return PASS;
+  }
+  return { status: "fail", id: d.id, expected: d.expected, found: d.found, fix: d.fix };
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -367,7 +421,8 @@ export function runChecks<C>(checks: readonly Check<C>[], ctx: C, envName: strin
       return { ok: false, id: c.id, expected: "the check to complete", found: `it failed: ${(e as Error).message}`, fix: fixFor(c.id, envName) };
     }
     if (result.status === "fail") {
-      return { ok: false, id: c.id, expected: result.expected, found: result.found, fix: result.fix ?? fixFor(c.id, envName) };
+      const id = result.id ?? c.id;
+      return { ok: false, id, expected: result.expected, found: result.found, fix: result.fix ?? fixFor(id, envName) };
     }
   }
   return { ok: true };

@@ -33,6 +33,7 @@ export const APPLY_CHECKS: readonly C.Check<C.BundleContext<ApplyFacts>>[] = [
   C.policyAllows,
   C.notExpired,
   C.bundleCommitPromoted,
+  C.signedApprovalsValid,
   C.stateUnchanged,
 ];
 

@@ -4,17 +4,41 @@
  */
 import type { EnvConfig } from "../../../../envs/schema";
 
+/** delivery.approvals of an env (who may sign, how many). */
+export type ApprovalsFacts = EnvConfig["delivery"]["approvals"];
+
 /** What the decisions need of an environment's config. */
 export interface EnvFacts {
   readonly name: string;
   readonly accountId: string;
   readonly stateBackend: { readonly bucket: string; readonly key: string; readonly lockTable: string };
   readonly delivery: Pick<EnvConfig["delivery"], "promotesFrom" | "requireApproval" | "fourEyes" | "autoApply" | "planTtlHours">;
+  /**
+   * delivery.approvals.requireSigned: approvals are SSH signatures checked by the signed-approval checks
+   * (core/approval-checks.ts); approval.json and its name-based checks do not count. @default false
+   */
+  readonly requireSigned?: boolean;
 }
 
 export function envFacts(config: EnvConfig): EnvFacts {
   const { promotesFrom, requireApproval, fourEyes, autoApply, planTtlHours } = config.delivery;
-  return { name: config.name, accountId: config.account.id, stateBackend: config.stateBackend, delivery: { promotesFrom, requireApproval, fourEyes, autoApply, planTtlHours } };
+  return {
+    name: config.name,
+    accountId: config.account.id,
+    stateBackend: config.stateBackend,
+    delivery: { promotesFrom, requireApproval, fourEyes, autoApply, planTtlHours },
+    requireSigned: config.delivery.approvals.requireSigned,
+  };
+}
+
+/** What the signed-approval check at apply reads besides the bundle (gathered by commands/apply.ts). */
+export interface SignedApprovalInputs {
+  /** The approvals config that counts (the checkout's, which is the bundle's commit; the demo's list on the emulator). */
+  readonly approvals: ApprovalsFacts;
+  /** Every approval record in the bundle (`*.approval.json` and a legacy `approval.json`), in name order. */
+  readonly records: ReadonlyArray<{ readonly source: string; readonly text: string }>;
+  /** The author of the bundle's commit; null when it could not be read (refused where four eyes applies). */
+  readonly commitAuthor: { readonly name: string; readonly email: string } | null;
 }
 
 /** One successful apply recorded in the ledger (a `deployed/<env>/<stamp>` tag). */
@@ -71,6 +95,11 @@ export interface ApplyFacts extends BundleFacts {
    * the last decision, so it is never skipped before terraform applies.
    */
   readonly terraformNow?: { readonly version: string; readonly providers: Readonly<Record<string, string>> };
+  /**
+   * The signed approvals and what they are checked against. Undefined: not gathered (the check is
+   * skipped where the env does not require signed approvals, and refuses where it does: fail closed).
+   */
+  readonly signed?: SignedApprovalInputs;
 }
 
 export interface ReviewFacts extends BundleFacts {

@@ -3,6 +3,7 @@
  * wording), what causes it, why it exists and how to fix it. RULES.md is this table for people;
  * __tests__/unit/engine-rules.test.ts pins the list so an id is never renamed or dropped silently.
  */
+import { APPROVAL_RULES } from "./approval-rules";
 
 export interface Rule {
   /** Stable id, UPPER-KEBAB. */
@@ -112,7 +113,7 @@ export const RULES = defineRules([
     id: "APPROVAL-MISSING",
     info: "The environment requires an approval and the bundle has none.",
     explanation: "A second person has read the plan before it changes this environment.",
-    fix: "review with `promote review <env>`, then `promote approve <env> --sha256 <plan sha256> --by <name>`",
+    fix: "review with `promote review <env>`, then `promote approve <env> --sha256 <plan sha256>` (with --by <name> where the env does not require signed approvals)",
   },
   {
     id: "APPROVAL-INVALID",
@@ -307,6 +308,8 @@ export const RULES = defineRules([
     explanation: "Claims are conditional writes in dev's lock table: two machines never hand out the same CIDR.",
     fix: "destroy an ephemeral env (`promote env destroy pr-<n>`) or `promote env reap`",
   },
+  // Signed approvals (issue 13): their own table in approval-rules.ts.
+  ...APPROVAL_RULES,
 ] as const);
 
 export type RuleId = (typeof RULES)[number]["id"];

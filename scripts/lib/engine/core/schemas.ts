@@ -67,6 +67,17 @@ export const manifestSchema = z
     createdAt: isoDate,
     expiresAt: isoDate,
     createdBy: z.string().min(1),
+    /**
+     * The planner's e-mail (PROMOTE_USER_EMAIL, else git config user.email), null when none: four eyes
+     * compares signers with it too. Absent in bundles planned before signed approvals.
+     */
+    createdByEmail: z.string().min(1).max(254).nullable().optional(),
+    /**
+     * approversDigest() of the env's approvals config at plan time (core/approval-checks.ts): apply
+     * refuses when the config it reads now differs (APPROVERS-CHANGED). The signed manifest SHA-256
+     * binds it. Absent in bundles planned before signed approvals (refused: plan again).
+     */
+    approversSha256: sha.optional(),
     /** Made by `promote apply <env> --auto`. */
     auto: z.boolean(),
     /** The policy findings file (policy.json): its hash and counts. Bound by the approval like the summary. */

@@ -95,6 +95,9 @@ export async function closeStores(): Promise<void> {
 
 const CACHED = [FILES.plan, FILES.manifest, FILES.summary, FILES.policy, FILES.approval, FILES.applied] as const;
 
+/** approval.json or a signer's `<principal>.approval.json`: create-only in the store, one object each. */
+const isApproval = (file: string): boolean => file === FILES.approval || file.endsWith(".approval.json");
+
 export class S3EngineStore implements BundleStore {
   private readonly cache: LocalBundleStore;
 
@@ -139,7 +142,7 @@ export class S3EngineStore implements BundleStore {
   read(env: string, id: string, file: BundleFileName): Promise<Buffer | null> {
     return storeCall(async () => {
       const s = await this.open(env);
-      if (file === FILES.approval) return s.bundles.approval(id);
+      if (isApproval(file)) return s.bundles.approval(id, file);
       if (file === FILES.applied) return this.readApplied(s, id);
       const marker = await s.bundles.marker(id);
       if (marker.files[file] === undefined) return null;
@@ -180,9 +183,9 @@ export class S3EngineStore implements BundleStore {
   create(env: string, id: string, file: BundleFileName, data: string | Buffer): Promise<boolean> {
     return storeCall(async () => {
       const s = await this.open(env);
-      if (file === FILES.approval) {
+      if (isApproval(file)) {
         try {
-          await s.bundles.putApproval(id, data);
+          await s.bundles.putApproval(id, data, file);
         } catch (e) {
           if (e instanceof StoreRefusal && e.id === "APPROVAL-EXISTS") return false;
           throw e;
@@ -227,7 +230,7 @@ export class S3EngineStore implements BundleStore {
       const s = await this.open(env);
       const files: Record<string, Buffer> = {};
       for (const f of readdirSync(fromDir)) {
-        if (f === FILES.approval || f === FILES.applied) throw new EngineError(`a new bundle has no ${f}`);
+        if (isApproval(f) || f === FILES.applied) throw new EngineError(`a new bundle has no ${f}`);
         files[f] = readFileSync(join(fromDir, f));
       }
       await s.bundles.putBundle(id, files);
@@ -244,15 +247,17 @@ export class S3EngineStore implements BundleStore {
     return storeCall(async () => {
       const s = await this.open(env);
       const { files } = await s.bundles.readBundle(id);
-      const approval = await s.bundles.approval(id);
+      // every approval the store holds: approval.json and each signer's <principal>.approval.json
+      const approvals: Record<string, Buffer | null> = {};
+      for (const name of await s.bundles.approvalNames(id)) approvals[name] = await s.bundles.approval(id, name);
       const applied = await this.readApplied(s, id);
-      const all: Record<string, Buffer | null> = { ...files, [FILES.approval]: approval, [FILES.applied]: applied };
+      const all: Record<string, Buffer | null> = { ...files, ...approvals, [FILES.applied]: applied };
       const target = this.dir(env, id);
       mkdirSync(envPlansDir(this.paths, env), { recursive: true, mode: 0o700 });
       const tmp = join(envPlansDir(this.paths, env), `.fetch-${id}-${process.pid}`);
       rmSync(tmp, { recursive: true, force: true });
       mkdirSync(tmp, { mode: 0o700 });
-      for (const name of CACHED) {
+      for (const name of [...CACHED, ...Object.keys(approvals).filter((n) => n !== FILES.approval)]) {
         const body = all[name];
         if (body !== null && body !== undefined) writeFileSync(join(tmp, name), body, { mode: name === FILES.plan ? 0o600 : 0o644 });
       }

@@ -16,7 +16,9 @@ import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseAllowedSigners, formatAllowedSigners, type AllowedSigner } from "../core/allowed-signers";
 import type { ApprovalsConfig } from "../core/approval-checks";
-import { APPROVAL_NAMESPACE } from "../core/approval-statement";
+import { APPROVAL_NAMESPACE, parseStatement, signedApprovalSchema } from "../core/approval-statement";
+import { parseWith } from "../core/schemas";
+import { EngineError } from "../core/errors";
 import { fingerprint, parseSshPublicKey, parseSshSignature, verifySshSignature } from "../../../../envs/ssh-keys";
 
 /** A signature may wait for a passphrase or a security-key touch: two minutes, then it is stopped. */
@@ -262,4 +264,53 @@ export function effectiveApprovals(config: ApprovalsConfig, vars: NodeJS.Process
     throw new SigningError(`${DEMO_SIGNERS_VARIABLE} (${file}) must list at least ${config.minApprovers} approver(s) (the env's minApprovers), but it lists ${parsed.value.length}`);
   }
   return { approvals: { ...config, approvers: parsed.value.map((s) => ({ principal: s.principal, publicKey: s.publicKey })) }, source: `${DEMO_SIGNERS_VARIABLE} (${file}, emulator only)` };
+}
+
+/**
+ * The approvals config that counts for an env (effectiveApprovals of its config), as an engine error
+ * when the demo's override is set where it is not honoured or names an unusable file.
+ */
+export function approvalsConfigOf(config: ApprovalsConfig, vars: NodeJS.ProcessEnv): { approvals: ApprovalsConfig; source: string } {
+  try {
+    return effectiveApprovals(config, vars);
+  } catch (e) {
+    if (e instanceof SigningError) throw new EngineError(e.message, e.detail);
+    throw e;
+  }
+}
+
+/** The planner's e-mail for the manifest: PROMOTE_USER_EMAIL, else git config user.email; null when neither is set. */
+export function plannerEmail(dir: string, vars: NodeJS.ProcessEnv = process.env): string | null {
+  const raw = vars.PROMOTE_USER_EMAIL !== undefined && vars.PROMOTE_USER_EMAIL.trim() !== "" ? vars.PROMOTE_USER_EMAIL : gitConfig(dir, "user.email", vars);
+  if (raw === null) return null;
+  const email = raw.trim();
+  if (email.length > 254) throw new EngineError(`the planner's e-mail (PROMOTE_USER_EMAIL or git config user.email) must be at most 254 characters, but it has ${email.length}`);
+  return email === "" ? null : email;
+}
+
+/**
+ * The principal a signer signs as: `--as`, else the one the approver list names for the signing key,
+ * else git's user.email (normalized). APPROVER-NOT-ALLOWED then says when it is not listed with that key.
+ */
+export function principalForKey(opts: { as?: string; publicKey: string; approvals: ApprovalsConfig; dir: string; vars?: NodeJS.ProcessEnv }): string {
+  if (opts.as !== undefined) return signerPrincipal({ as: opts.as, dir: opts.dir, vars: opts.vars });
+  const key = parseSshPublicKey(opts.publicKey);
+  if (key.ok) {
+    const listed = opts.approvals.approvers.find((a) => {
+      const k = parseSshPublicKey(a.publicKey);
+      return k.ok && k.value.raw.equals(key.value.raw);
+    });
+    if (listed !== undefined) return listed.principal;
+  }
+  return signerPrincipal({ dir: opts.dir, vars: opts.vars });
+}
+
+/** The principals of the bundle's signed approval records ("a@x, b@y"), for the ledger; null when none. Not a check. */
+export function signedApprovers(bundleDir: string): string | null {
+  const principals = readApprovalRecords(bundleDir).flatMap((r) => {
+    const rec = parseWith(signedApprovalSchema, r.text);
+    const st = rec.ok ? parseStatement(rec.value.statement) : null;
+    return st !== null && st.ok ? [st.value.approver] : [];
+  });
+  return principals.length > 0 ? [...new Set(principals)].sort().join(", ") : null;
 }

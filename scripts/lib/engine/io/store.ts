@@ -7,14 +7,26 @@
  * - `publish` makes a complete bundle appear at once: `list` never shows a half-written bundle.
  * - `create` is create-only: of two concurrent creates of one file exactly one returns true (the
  *   applied record and the approval rely on it; S3: If-None-Match: *).
- * - ids match BUNDLE_ID_PATTERN (bundle.ts); file names are the FILES values.
+ * - ids match BUNDLE_ID_PATTERN (bundle.ts); file names are the FILES values, or one approver's signed
+ *   approval `<principal>.approval.json` (several per bundle; readers list them: io/signatures.ts).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUNDLE_ID_PATTERN, listBundles } from "./bundle";
 import { envPlansDir, type EnginePaths } from "./paths";
 
-export type BundleFileName = "plan.tfplan" | "manifest.json" | "summary.txt" | "policy.json" | "approval.json" | "applied.json";
+/** One approver's signed approval: `<principal>.approval.json` (core/approval-statement.ts approvalFileName). */
+export type SignedApprovalFileName = `${string}.approval.json`;
+
+export type BundleFileName = "plan.tfplan" | "manifest.json" | "summary.txt" | "policy.json" | "approval.json" | "applied.json" | SignedApprovalFileName;
+
+/** A signed approval's file name is a principal (a lower-case e-mail, no path separator) + `.approval.json`. */
+const SIGNED_APPROVAL_FILE = /^[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9.-]{1,253}\.approval\.json$/;
+
+function checkFileName(file: string): void {
+  const fixed = ["plan.tfplan", "manifest.json", "summary.txt", "policy.json", "approval.json", "applied.json"];
+  if (!fixed.includes(file) && !SIGNED_APPROVAL_FILE.test(file)) throw new Error(`not a bundle file name: ${JSON.stringify(file)}`);
+}
 
 export interface BundleStore {
   /** Where the env's bundles are, for messages: a folder, or a URL such as s3://bucket/prefix/<env>. */
@@ -54,11 +66,13 @@ export class LocalBundleStore implements BundleStore {
   }
 
   async read(env: string, id: string, file: BundleFileName): Promise<Buffer | null> {
+    checkFileName(file);
     const path = join(this.dir(env, id), file);
     return existsSync(path) ? readFileSync(path) : null;
   }
 
   async write(env: string, id: string, file: BundleFileName, data: string | Buffer): Promise<void> {
+    checkFileName(file);
     const path = join(this.dir(env, id), file);
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, data, { mode: file === "plan.tfplan" ? 0o600 : 0o644 });
@@ -66,6 +80,7 @@ export class LocalBundleStore implements BundleStore {
   }
 
   async create(env: string, id: string, file: BundleFileName, data: string | Buffer): Promise<boolean> {
+    checkFileName(file);
     try {
       writeFileSync(join(this.dir(env, id), file), data, { flag: "wx", mode: file === "plan.tfplan" ? 0o600 : 0o644 });
       return true;
@@ -76,6 +91,7 @@ export class LocalBundleStore implements BundleStore {
   }
 
   async remove(env: string, id: string, file: BundleFileName): Promise<void> {
+    checkFileName(file);
     try {
       unlinkSync(join(this.dir(env, id), file));
     } catch (e) {
