@@ -1,7 +1,8 @@
 /**
  * The delivery workflows (.github/workflows): linted by the real actionlint (pinned in
  * scripts/toolchain.json, built by scripts/setup.mjs into .local/bin), and their structure asserted:
- * prod applies the artifact of its plan job behind the protected `production` environment, one apply
+ * prod applies the bundle its plan job put in prod's store, behind the protected `production` environment and
+ * only with signed approvals, one apply
  * per env at a time, OIDC credentials per env, actions pinned by commit SHA, pull requests never apply.
  */
 import { spawnSync } from "node:child_process";
@@ -101,30 +102,34 @@ describe("deliver.yml (push to main)", () => {
     expect(runs(job("staging"))).toMatch(/npx promote plan "\$ENV_NAME"[\s\S]*npx promote apply "\$ENV_NAME" "\$BUNDLE_ID"/);
   });
 
-  it("plans prod once after staging, and uploads that bundle as an artifact with its manifest", () => {
+  it("plans prod once after staging into prod's store (no artifact, no shared key), and tells approvers how to sign", () => {
     const plan = job("prod-plan");
     expect(plan.needs).toEqual(expect.arrayContaining(["staging"]));
+    expect(plan.env.PROMOTE_STORE).toBe("s3");
     expect(runs(plan)).toContain('npx promote plan "$ENV_NAME"');
     expect(applies(plan)).toBe(false);
-    const upload = usesStep(plan, "actions/upload-artifact");
-    expect(upload.id).toBe("upload");
-    expect(plan.outputs["artifact-id"]).toBe("${{ steps.upload.outputs.artifact-id }}");
+    expect(usesStep(plan, "actions/upload-artifact")).toBeUndefined();
+    expect(plan.outputs["artifact-id"]).toBeUndefined();
     expect(plan.outputs["plan-sha256"]).toBe("${{ steps.summary.outputs.sha256 }}");
-    expect(runs(plan)).toContain('manifest.json" "$RUNNER_TEMP/artifact/manifest.json"');
+    expect(runs(plan)).not.toMatch(/openssl|PLAN_ARTIFACT_KEY/);
     expect(runs(plan)).toContain("Plan SHA-256");
+    expect(runs(plan)).toMatch(/npx promote approve prod '"\$BUNDLE_ID"' --sha256 '"\$PLAN_SHA256"' --key/);
   });
 
-  it("applies prod only in the protected production environment, from exactly the plan job's artifact", () => {
+  it("applies prod only in the protected production environment, from prod's store, with signed approvals", () => {
     const apply = job("prod-apply");
     expect(apply.environment).toBe("production");
     expect(apply.needs).toEqual(expect.arrayContaining(["prod-plan"]));
-    const download = usesStep(apply, "actions/download-artifact");
-    expect(download.with["artifact-ids"]).toBe("${{ needs.prod-plan.outputs.artifact-id }}");
+    expect(apply.env.PROMOTE_STORE).toBe("s3");
+    expect(usesStep(apply, "actions/download-artifact")).toBeUndefined();
     expect(apply.env.PLAN_SHA256).toBe("${{ needs.prod-plan.outputs.plan-sha256 }}");
     expect(apply.env.BUNDLE_ID).toBe("${{ needs.prod-plan.outputs.bundle-id }}");
     const r = runs(apply);
+    expect(r).toContain('npx promote review "$ENV_NAME" "$BUNDLE_ID"');
     expect(r).toMatch(/sha256sum "\$BUNDLE\/plan\.tfplan"[\s\S]*\$PLAN_SHA256/);
-    expect(r).toContain('npx promote approve "$ENV_NAME" "$BUNDLE_ID" --sha256 "$PLAN_SHA256" --by "$APPROVER"');
+    // the job signs nothing: the approval is an engineer's signature in the store; GitHub's approver is recorded as who applied
+    expect(r).not.toMatch(/promote approve/);
+    expect(r).toContain('npx promote apply "$ENV_NAME" "$BUNDLE_ID" --by "github:$APPROVER"');
     expect(r).toContain('npx promote apply "$ENV_NAME" "$BUNDLE_ID"');
     // Nothing is rebuilt or re-planned for prod: no synth, no plan, no auto-apply in the apply job.
     expect(r).not.toMatch(/promote plan|--auto|npm run synth/);
