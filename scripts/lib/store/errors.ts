@@ -4,6 +4,8 @@
  * be reached: exit 2). The ids and fixes are listed in STORE_RULES (and in scripts/lib/engine/RULES.md).
  */
 
+import { STORE_ONLY_RULES } from "../engine/core/store-rules";
+
 export interface StoreRule {
   readonly id: string;
   readonly info: string;
@@ -14,35 +16,12 @@ export interface StoreRule {
 
 /** Every refusal the store primitives return (ids shared with the engine where the meaning is the same). */
 export const STORE_RULES = [
+  ...STORE_ONLY_RULES,
   {
     id: "BUNDLE-ALREADY-APPLIED",
     info: "The bundle's applied record already exists in the env's store (written by this or another machine).",
     explanation: "The applied record is a create-only write (If-None-Match: *): a bundle is applied at most once across every machine.",
     fix: "run `promote plan <env>` for the next change",
-  },
-  {
-    id: "BUNDLE-INCOMPLETE",
-    info: "The bundle has no commit marker in the store, or an object the marker lists is missing or differs from it.",
-    explanation: "A bundle becomes visible only when every file is written and its marker last: a plan interrupted halfway is never reviewed or applied.",
-    fix: "run `promote plan <env>` again",
-  },
-  {
-    id: "BUNDLE-EXISTS",
-    info: "A bundle with this id (or one of its files) already exists in the store.",
-    explanation: "Bundle files are create-only: nothing overwrites a bundle that may already have been reviewed.",
-    fix: "plan again (a new bundle id)",
-  },
-  {
-    id: "STORE-ACCOUNT-MISMATCH",
-    info: "The configured store bucket does not belong to the env's account.",
-    explanation: "Bundles, approvals and audit of an env live in its own account; a bucket of another account would hand them to that account's owners.",
-    fix: "set store.bucket in envs/<env>.ts to the bucket bootstrap created in the env's account, and run `promote bootstrap <env>`",
-  },
-  {
-    id: "STORE-KEY-MISMATCH",
-    info: "A plan file in the store is not encrypted with the env's own KMS key.",
-    explanation: "Plan files hold state and secret values; only the env's key (readable by the env's roles) may protect them.",
-    fix: "run `promote plan <env>` again; check who wrote the object (the audit log, CloudTrail)",
   },
   {
     id: "APPROVAL-EXISTS",
@@ -61,12 +40,6 @@ export const STORE_RULES = [
     info: "Another plan or apply of this environment holds the env's lease (on any machine).",
     explanation: "One plan-or-apply per environment at a time across all machines keeps the state and the bundles consistent.",
     fix: "wait for it to finish (its lease runs out if its holder died), or `promote unlock <env>` when you know it is dead",
-  },
-  {
-    id: "EPHEMERAL-CIDR-TAKEN",
-    info: "Every CIDR of the ephemeral pool is claimed (or the one asked for is claimed by another env).",
-    explanation: "Claims are conditional writes in dev's lock table: two machines never hand out the same CIDR.",
-    fix: "destroy an ephemeral env (`promote env destroy pr-<n>`) or `promote env reap`",
   },
 ] as const satisfies readonly StoreRule[];
 

@@ -4,6 +4,7 @@
  * __tests__/unit/engine-rules.test.ts pins the list so an id is never renamed or dropped silently.
  */
 import { APPROVAL_RULES } from "./approval-rules";
+import { STORE_ONLY_RULES } from "./store-rules";
 
 export interface Rule {
   /** Stable id, UPPER-KEBAB. */
@@ -277,37 +278,8 @@ export const RULES = defineRules([
     explanation: "A synth stuck on a hung process must end with a named error.",
     fix: "run `npm run synth` to see what hangs, then run the command again",
   },
-  // The shared store's own refusals (scripts/lib/store/errors.ts STORE_RULES; PROMOTE_STORE=s3).
-  {
-    id: "BUNDLE-INCOMPLETE",
-    info: "The bundle has no commit marker in the store, or an object the marker lists is missing or differs from it.",
-    explanation: "A bundle becomes visible only when every file is written and its marker last: a plan interrupted halfway is never reviewed or applied.",
-    fix: "run `promote plan <env>` again",
-  },
-  {
-    id: "BUNDLE-EXISTS",
-    info: "A bundle with this id (or one of its files) already exists in the store.",
-    explanation: "Bundle files are create-only: nothing overwrites a bundle that may already have been reviewed.",
-    fix: "plan again (a new bundle id)",
-  },
-  {
-    id: "STORE-ACCOUNT-MISMATCH",
-    info: "The configured store bucket does not belong to the env's account.",
-    explanation: "Bundles, approvals and audit of an env live in its own account; a bucket of another account would hand them to that account's owners.",
-    fix: "set store.bucket in envs/<env>.ts to the bucket bootstrap created in the env's account, and run `promote bootstrap <env>`",
-  },
-  {
-    id: "STORE-KEY-MISMATCH",
-    info: "A plan file in the store is not encrypted with the env's own KMS key.",
-    explanation: "Plan files hold state and secret values; only the env's key (readable by the env's roles) may protect them.",
-    fix: "run `promote plan <env>` again; check who wrote the object (the audit log, CloudTrail)",
-  },
-  {
-    id: "EPHEMERAL-CIDR-TAKEN",
-    info: "Every CIDR of the ephemeral pool is claimed (or the one asked for is claimed by another env).",
-    explanation: "Claims are conditional writes in dev's lock table: two machines never hand out the same CIDR.",
-    fix: "destroy an ephemeral env (`promote env destroy pr-<n>`) or `promote env reap`",
-  },
+  // The shared store's own refusals (PROMOTE_STORE=s3): one list, core/store-rules.ts.
+  ...STORE_ONLY_RULES,
   // Signed approvals (issue 13): their own table in approval-rules.ts.
   ...APPROVAL_RULES,
 ] as const);
