@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { getEnvironment } from "../../envs";
+import { readApprovalRecords } from "../../scripts/lib/engine/io/signatures";
 import { openEnvStore, StoreRefusal } from "../../scripts/lib/store";
 import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
 import { withEmulator } from "../helpers/emulator";
@@ -224,6 +225,32 @@ describe("the shared store (PROMOTE_STORE=s3): three homes, one record", () => {
     expectRefusal(await homes.C.cli(["apply", ENV, id]), "BUNDLE-INCOMPLETE");
     expect((await state()).serial).toBe(serial);
     expect(existsSync(join(homes.C.vars.PROMOTE_HOME as string, ENV, id))).toBe(false);
+  }, STEP_MS);
+
+  it("keeps each signer's approval (<principal>.approval.json) as its own create-only object; a home's fetch brings every one into its cache", async () => {
+    // GIVEN a complete bundle planned by A, and two signers' records written to the store
+    const planned = await homes.A.cli(["plan", ENV]);
+    expectExit(planned, 0);
+    const id = bundleIdOf(planned);
+    const store = await openEnvStore(cfg, { vars: homes.A.vars });
+    try {
+      await store.bundles.putApproval(id, "alice's record\n", "alice@example.com.approval.json");
+      await store.bundles.putApproval(id, "bob's record\n", "bob@example.com.approval.json");
+      // a second record of one signer is refused, and the first stays
+      await expect(store.bundles.putApproval(id, "a replacement\n", "alice@example.com.approval.json")).rejects.toMatchObject({ id: "APPROVAL-EXISTS" });
+      // a bundle file is not an approval
+      await expect(store.bundles.putApproval(id, "{}", "manifest.json")).rejects.toThrow(/expected approval\.json or <principal>\.approval\.json/);
+      expect(await store.bundles.approvalNames(id)).toEqual(["alice@example.com.approval.json", "bob@example.com.approval.json"]);
+    } finally {
+      store.close();
+    }
+    // WHEN home B, which never saw the bundle, reviews it (fetched from the store into its cache)
+    expectExit(await homes.B.cli(["review", ENV, id]), 0);
+    // THEN both records are in B's cache exactly as the store holds them (what apply's checks read)
+    expect(readApprovalRecords(join(homes.B.vars.PROMOTE_HOME as string, ENV, id))).toEqual([
+      { source: "alice@example.com.approval.json", text: "alice's record\n" },
+      { source: "bob@example.com.approval.json", text: "bob's record\n" },
+    ]);
   }, STEP_MS);
 
   it("measured: what the store adds to a plan (the same home, nothing to synthesize or init; local folder vs s3)", async () => {

@@ -1,4 +1,4 @@
-import { backendOf, classifyFailure, parseStatePull, parseVersion } from "../../scripts/lib/engine/io/terraform";
+import { attemptedLockIds, backendOf, classifyFailure, parseStatePull, parseVersion } from "../../scripts/lib/engine/io/terraform";
 
 describe("terraform output parsing", () => {
   it("reports terraform's stale-plan refusal as PLAN-STALE", () =>
@@ -23,5 +23,17 @@ describe("terraform output parsing", () => {
   it("reads the s3 backend block of cdk.tf.json", () => {
     expect(backendOf({ terraform: { backend: { s3: { bucket: "b", key: "k", dynamodb_table: "t", region: "r" } } } })).toEqual({ type: "s3", bucket: "b", key: "k", lockTable: "t", region: "r" });
     expect(backendOf({})).toEqual({ type: "local", bucket: null, key: null, lockTable: null, region: null });
+  });
+});
+
+describe("attemptedLockIds", () => {
+  it("reads the lock id terraform 1.11.4's S3 backend logs at INFO when it tries to lock (a line it wrote on the emulator)", () => {
+    const log = [
+      "2026-12-02T01:56:35.860Z [INFO]  backend/local: starting Plan operation",
+      "2026-12-02T01:56:35.867Z [INFO]  backend-s3: Attempting to lock remote state (DynamoDB only)...: tf_backend.lock.id=d02b1e32-1f7c-8c7e-0595-105e2c782f4c tf_backend.lock.info=\"\" tf_backend.lock.operation=OperationTypePlan tf_backend.lock.path=lockexp-bucket/k/terraform.tfstate tf_backend.lock.version=1.11.4 tf_backend.lock.who=root@vm tf_backend.operation=Lock tf_backend.req_id=b49e9251-121b-5efc-3c4a-1333183b8262 tf_backend.s3.bucket=lockexp-bucket tf_backend.s3.path=k/terraform.tfstate",
+      "2026-12-02T01:56:35.890Z [INFO]  backend-s3: Attempting to unlock remote state (DynamoDB only)...: tf_backend.lock.id=d02b1e32-1f7c-8c7e-0595-105e2c782f4c tf_backend.operation=Unlock",
+    ].join("\n");
+    expect(attemptedLockIds(log)).toEqual(["d02b1e32-1f7c-8c7e-0595-105e2c782f4c"]);
+    expect(attemptedLockIds("2026-12-02T01:56:35.875Z [INFO]  backend-s3: Downloading remote state")).toEqual([]);
   });
 });

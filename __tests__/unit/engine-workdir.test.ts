@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { tfPlanAndApply } from "../../scripts/lib/engine/io/workdir";
+import { tfPlanAndApply, tfPlanToFile } from "../../scripts/lib/engine/io/workdir";
 
 /** `plan ... -out=F` writes F (its bytes: $FAKE_TF_PLAN); `apply F` logs F's bytes; every call is logged. */
 const FAKE = `#!/bin/sh
@@ -65,5 +65,70 @@ describe("tfPlanAndApply", () => {
     ).rejects.toThrow(/apply \(destroy\)/);
     expect(log()).toEqual([expect.stringMatching(/^plan /), "apply the-saved-plan"]);
     expect(existsSync(scratch)).toBe(false);
+  });
+});
+
+/**
+ * A terraform whose lock request was answered twice: the first `plan` logs (to $TF_LOG_PATH, in the words of terraform 1.11.4's
+ * backend at INFO) that it locks with id $FAKE_TRIED, then fails holding lock $FAKE_HELD (terraform's
+ * "Error acquiring the state lock" with its Lock Info); `force-unlock -force <id>` is logged; the next
+ * plan succeeds.
+ */
+const LOCKED = `#!/bin/sh
+log="$FAKE_TF_LOG"
+cmd="$1"
+for a in "$@"; do case "$a" in -out=*) out="\${a#-out=}";; esac; done
+case "$cmd" in
+  plan)
+    echo "plan" >> "$log"
+    if [ ! -f "$FAKE_DIR/tried" ]; then
+      touch "$FAKE_DIR/tried"
+      [ -n "$TF_LOG_PATH" ] && echo "2026-12-02T01:51:11.016Z [INFO]  backend-s3: Attempting to lock remote state (DynamoDB only)...: tf_backend.lock.id=$FAKE_TRIED tf_backend.lock.info=\"\" tf_backend.lock.operation=OperationTypePlan" >> "$TF_LOG_PATH"
+      printf 'Error: Error acquiring the state lock\\n\\nError message: ConditionalCheckFailedException: The conditional request failed\\nLock Info:\\n  ID:        %s\\n  Path:      tfstate-dev/env/dev/terraform.tfstate\\n  Operation: OperationTypePlan\\n  Who:       root@vm\\n  Version:   1.11.4\\n  Created:   2026-12-02 01:51:11.016034019 +0000 UTC\\n  Info:\\n\\n' "$FAKE_HELD" >&2
+      exit 1
+    fi
+    printf 'plan' > "$out";;
+  force-unlock) echo "force-unlock $2 $3" >> "$log";;
+  *) echo "unexpected terraform $*" >&2; exit 9;;
+esac
+`;
+
+describe("tfPlanToFile and the state lock", () => {
+  let dir: string;
+  let vars: NodeJS.ProcessEnv;
+  const log = () => readFileSync(join(dir, "log"), "utf8").trim().split("\n");
+  const MINE = "4d6bc68b-e1bf-a996-5b6c-a76d72743b65";
+  const OTHERS = "57afbfed-021b-bcc5-6852-60c7f85ac2a9";
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "workdir-lock-test-"));
+    writeFileSync(join(dir, "terraform"), LOCKED, { mode: 0o755 });
+    writeFileSync(join(dir, "log"), "");
+    vars = { ...process.env, TERRAFORM_BINARY_NAME: join(dir, "terraform"), FAKE_TF_LOG: join(dir, "log"), FAKE_DIR: dir, FAKE_TRIED: MINE };
+    delete vars.TF_LOG;
+    delete vars.TF_LOG_CORE;
+    delete vars.TF_LOG_PATH;
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("releases a held lock that is the run's own (the id it tried to take), exactly that id, and runs once more", async () => {
+    const err: string[] = [];
+    const r = await tfPlanToFile({ vars: { ...vars, FAKE_HELD: MINE }, io: { out: () => undefined, err: (t) => err.push(t) } }, dir, "dev", join(dir, "plan.tfplan"));
+    expect(r).toEqual({ changes: true });
+    expect(log()).toEqual(["plan", `force-unlock -force ${MINE}`, "plan"]);
+    expect(err.join("")).toContain(`the state lock ${MINE} it was refused is its own`);
+  });
+
+  it("never touches a lock held by anyone else: STATE-LOCKED naming it, no force-unlock, no second run", async () => {
+    await expect(
+      tfPlanToFile({ vars: { ...vars, FAKE_HELD: OTHERS }, io: { out: () => undefined, err: () => undefined } }, dir, "dev", join(dir, "plan.tfplan")),
+    ).rejects.toMatchObject({ refusal: { id: "STATE-LOCKED", found: expect.stringContaining(`lock id ${OTHERS}`) } });
+    expect(log()).toEqual(["plan"]);
+  });
+
+  it("does not guess when the run's lock ids are unknown (the caller set TF_LOG_PATH): STATE-LOCKED", async () => {
+    await expect(
+      tfPlanToFile({ vars: { ...vars, FAKE_HELD: MINE, TF_LOG_PATH: join(dir, "callers.log") }, io: { out: () => undefined, err: () => undefined } }, dir, "dev", join(dir, "plan.tfplan")),
+    ).rejects.toMatchObject({ refusal: { id: "STATE-LOCKED" } });
+    expect(log()).toEqual(["plan"]);
   });
 });

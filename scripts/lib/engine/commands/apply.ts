@@ -20,12 +20,12 @@ import { FILES, readBundle } from "../io/bundle";
 import { audited, auditLogOf, bundleDirOrRefuse, bundleStore, envConfig, ledgerOf, previousEnvApplies, refuseUnfinished, withEnvLock, type AuditInfo, type EngineContext } from "../io/context";
 import { synthesizeWhenMissing } from "../io/fresh-home";
 import { privateCopy } from "../io/private-plan";
-import { classifyFailure, failure, runTerraform, type TfResult } from "../io/terraform";
+import { classifyFailure, failure, type TfResult } from "../io/terraform";
 import { headCommit, whoAmI } from "../io/git";
 import { stackDir } from "../io/paths";
 import { SYNTH_FILE, synthStampCommit } from "../io/synth";
 import type { BundleStore } from "../io/store";
-import { tfInit, tfRefusal, tfStatePull, tfVersion } from "../io/workdir";
+import { runLocking, tfInit, tfRefusal, tfStatePull, tfVersion } from "../io/workdir";
 import { NORMAL, planLocked } from "./plan";
 
 export interface ApplyOptions {
@@ -117,7 +117,8 @@ async function applyLocked(ctx: EngineContext, cfg: EnvConfig, dir: string, by: 
     ctx.io.err(`$ terraform apply -input=false -lock=true ${FILES.plan}   (plan SHA-256 ${manifest.plan.sha256}, the engine's private copy)\n`);
     let run: TfResult;
     try {
-      run = await runTerraform(["apply", "-input=false", "-lock=true", "-no-color", copy.file], { cwd, vars: ctx.vars, echo: (t) => ctx.io.out(t), exitFile: copy.exitFile });
+      // Once more only when terraform was refused its own lock (runLocking), and only with the copy's bytes still the reviewed ones.
+      run = await runLocking(ctx, ["apply", "-input=false", "-lock=true", "-no-color", copy.file], { cwd, vars: ctx.vars, echo: (t) => ctx.io.out(t), exitFile: copy.exitFile }, () => copy.sha256() === manifest.plan.sha256);
     } catch (e) {
       // Timed out or interrupted: terraform was interrupted and its group ended; what it changed is unknown.
       await writeApplied(store, env, id, { ...started, status: "interrupted", finishedAt: ctx.now().toISOString() });

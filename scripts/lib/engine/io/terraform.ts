@@ -15,7 +15,9 @@
  *   error (TERRAFORM-TIMEOUT, TERRAFORM-INTERRUPTED) so the caller's cleanup and audit still run.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { EngineError } from "../core/errors";
 import type { StateIdentity } from "../core/facts";
 import { terraformBinary, terraformEnv } from "../../toolchain";
@@ -24,6 +26,38 @@ export interface TfResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
+  /**
+   * The state lock ids this run tried to take (plan and apply: from terraform's own INFO log of its
+   * backend, "Attempting to lock remote state ... tf_backend.lock.id=<id>"). A STATE-LOCKED whose held lock is one
+   * of these is this run's own lock, left behind when terraform's lock request was retried after the
+   * first attempt had in fact succeeded (see ownLockLeftBehind).
+   */
+  readonly attemptedLockIds?: readonly string[];
+}
+
+/** The subcommands that take the state lock, whose backend log the engine reads for their lock ids. */
+const LOCKING = new Set(["plan", "apply"]);
+
+/** The lock ids a terraform INFO log says its backend tried to take. */
+export function attemptedLockIds(log: string): string[] {
+  const ids = new Set<string>();
+  for (const line of log.split("\n")) {
+    // terraform 1.11: "backend-s3: Attempting to lock remote state (DynamoDB only)...: tf_backend.lock.id=<id> ..."
+    if (!/Attempting to lock remote state|Locking remote state/.test(line)) continue;
+    const id = /tf_backend\.lock\.id=([0-9a-f-]{36})/.exec(line)?.[1];
+    if (id) ids.add(id);
+  }
+  return [...ids];
+}
+
+/**
+ * The held lock of a STATE-LOCKED run when it is the run's own (its id one this very run tried to take):
+ * nobody else can hold a lock with that id, and the run has ended, so releasing it is safe. null for
+ * a lock held by anyone else (or when the run's lock ids are unknown).
+ */
+export function ownLockLeftBehind(run: TfResult): string | null {
+  const held = parseLockInfo(`${run.stdout}\n${run.stderr}`)?.id ?? null;
+  return held !== null && (run.attemptedLockIds ?? []).includes(held) ? held : null;
 }
 
 export interface TfOptions {
@@ -138,10 +172,24 @@ export function runTerraform(args: readonly string[], options: TfOptions): Promi
   const subcommand = args[0] ?? "other";
   const limit = options.timeoutSeconds ?? timeoutSeconds(subcommand, vars);
   const grace = secondsFrom(vars, "PROMOTE_TIMEOUT_GRACE", DEFAULT_GRACE_SECONDS);
+  // For a run that takes the state lock: terraform's core INFO log in a private file, read for the lock
+  // ids it tried (never when the caller asked for terraform's logs itself).
+  const logDir = LOCKING.has(subcommand) && !vars.TF_LOG && !vars.TF_LOG_CORE && !vars.TF_LOG_PATH ? mkdtempSync(join(tmpdir(), "promote-tflog-")) : null;
+  const logVars = logDir ? { TF_LOG_CORE: "INFO", TF_LOG_PATH: join(logDir, "terraform.log") } : {};
+  const lockIdsLogged = (): string[] | undefined => {
+    if (!logDir) return undefined;
+    try {
+      return attemptedLockIds(readFileSync(join(logDir, "terraform.log"), "utf8"));
+    } catch {
+      return [];
+    } finally {
+      rmSync(logDir, { recursive: true, force: true });
+    }
+  };
   return new Promise((resolvePromise, reject) => {
     const child: ChildProcess = spawn(process.execPath, ["-e", GUARD, "--", String(process.pid), String(grace), options.exitFile ?? "", binary, ...args], {
       cwd: options.cwd,
-      env: terraformEnv({}, vars),
+      env: { ...terraformEnv({}, vars), ...logVars },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
@@ -193,10 +241,12 @@ export function runTerraform(args: readonly string[], options: TfOptions): Promi
     });
     child.on("error", (e) => {
       settle();
+      lockIdsLogged();
       reject(new EngineError(`could not run ${binary} ${subcommand}: ${e.message}`));
     });
     child.on("close", (code, signal) => {
       settle();
+      const lockIds = lockIdsLogged();
       const stdout = Buffer.concat(out).toString("utf8");
       const stderr = Buffer.concat(err).toString("utf8");
       if (code === 127 && /promote-guard: could not run/.test(stderr)) {
@@ -211,7 +261,7 @@ export function runTerraform(args: readonly string[], options: TfOptions): Promi
         reject(new EngineError(`TERRAFORM-INTERRUPTED: terraform ${subcommand} was interrupted (the engine received a signal); its process group was ended`, tail(stdout, stderr)));
         return;
       }
-      resolvePromise({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+      resolvePromise({ code: code ?? (signal ? 128 : 1), stdout, stderr, ...(lockIds ? { attemptedLockIds: lockIds } : {}) });
     });
   });
 }

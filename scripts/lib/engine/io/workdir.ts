@@ -15,7 +15,7 @@ import type { Manifest } from "../core/schemas";
 import type { Io } from "./context";
 import { sha256File } from "./files";
 import { SYNTH_FILE } from "./synth";
-import { classifyFailure, failure, lockAge, parseLockInfo, parseStatePull, parseVersion, runTerraform, type TfResult } from "./terraform";
+import { classifyFailure, failure, lockAge, ownLockLeftBehind, parseLockInfo, parseStatePull, parseVersion, runTerraform, type TfOptions, type TfResult } from "./terraform";
 import { terraformEnv } from "../../toolchain";
 
 /** What the steps need of the engine context. */
@@ -92,6 +92,24 @@ export function tfRefusal(kind: "PLAN-STALE" | "STATE-LOCKED", env: string, mani
 export type PlanKind = "normal" | "destroy" | "refresh-only";
 
 /**
+ * Runs a terraform command that takes the state lock, once more when it was refused a lock that is its
+ * own: terraform's lock request (a conditional write) can succeed while its answer is lost, and the
+ * retried request then finds that very lock and gives up, leaving it behind. Only a held lock whose id
+ * this run itself tried to take is released (`force-unlock` of exactly that id, after the run ended);
+ * a lock of anyone else stays a STATE-LOCKED refusal.
+ */
+export async function runLocking(ctx: TfContext, args: readonly string[], options: TfOptions, mayRetry: () => boolean = () => true): Promise<TfResult> {
+  const first = await runTerraform(args, options);
+  if (first.code === 0 || classifyFailure(first) !== "STATE-LOCKED") return first;
+  const own = ownLockLeftBehind(first);
+  if (own === null || !mayRetry()) return first;
+  ctx.io.err(`terraform ${args[0]}: the state lock ${own} it was refused is its own (its lock request was answered twice); releasing exactly that lock and running again\n`);
+  const unlock = await runTerraform(["force-unlock", "-force", own], { cwd: options.cwd, vars: options.vars });
+  if (unlock.code !== 0) return first;
+  return runTerraform(args, options);
+}
+
+/**
  * `terraform plan -out=<planFile>` (0600). Returns whether the plan has changes (refresh-only: from
  * -detailed-exitcode; otherwise always true). A held state lock is STATE-LOCKED; any other failure an error.
  */
@@ -101,7 +119,7 @@ export async function tfPlanToFile(ctx: TfContext, cwd: string, env: string, pla
   const previousUmask = process.umask(0o077);
   let run: TfResult;
   try {
-    run = await runTerraform(["plan", ...flags, "-input=false", "-lock=true", "-no-color", `-out=${planFile}`], { cwd, vars: ctx.vars });
+    run = await runLocking(ctx, ["plan", ...flags, "-input=false", "-lock=true", "-no-color", `-out=${planFile}`], { cwd, vars: ctx.vars });
   } finally {
     process.umask(previousUmask);
   }
@@ -144,7 +162,7 @@ export interface ApplyFileOptions {
 /** `terraform apply <planFile>`: exactly the saved plan, output streamed. A stale plan or held lock is a refusal. */
 export async function tfApplyFile(ctx: TfContext, cwd: string, planFile: string, o: ApplyFileOptions): Promise<TfResult> {
   ctx.io.err(`$ terraform apply -input=false -lock=true ${o.shownAs}   (plan SHA-256 ${o.planSha256})\n`);
-  const run = await runTerraform(["apply", "-input=false", "-lock=true", "-no-color", planFile], { cwd, vars: ctx.vars, echo: (t) => ctx.io.out(t) });
+  const run = await runLocking(ctx, ["apply", "-input=false", "-lock=true", "-no-color", planFile], { cwd, vars: ctx.vars, echo: (t) => ctx.io.out(t) });
   if (run.code !== 0) {
     const kind = classifyFailure(run);
     o.onFailure?.(kind !== null);
