@@ -11,7 +11,8 @@ import { audited, envConfig, withEnvLock, type EngineContext } from "../io/conte
 import { headCommit, whoAmI } from "../io/git";
 import { stackDir } from "../io/paths";
 import { synthesize } from "../io/synth";
-import { failure, runTerraform } from "../io/terraform";
+import { failure } from "../io/terraform";
+import { runLocking } from "../io/workdir";
 
 export interface BootstrapResult {
   /** Resources the bootstrap stack manages after the run. */
@@ -40,7 +41,7 @@ export async function bootstrap(given: EngineContext, opts: { env: string; by?: 
       const log = (t: string) => ctx.io.err(t);
       const terraform = async (args: string[]) => {
         ctx.io.err(`$ terraform ${args.join(" ")}   (${stack})\n`);
-        const r = await runTerraform(args, { cwd, vars: ctx.vars, echo: args[0] === "state" ? undefined : log });
+        const r = await runLocking(ctx, args, { cwd, vars: ctx.vars, echo: args[0] === "state" ? undefined : log });
         if (r.code !== 0) throw failure(args[0], r);
         return r;
       };
