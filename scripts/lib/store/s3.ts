@@ -76,7 +76,16 @@ export class StoreBucket {
   }
 
   /** Writes `key` only if it does not exist (If-None-Match: *); returns its version id; KeyExists otherwise. */
-  async putCreateOnly(key: string, body: Uint8Array | string, opts: PutOptions): Promise<string> {
+  putCreateOnly(key: string, body: Uint8Array | string, opts: PutOptions): Promise<string> {
+    return this.putObject(key, body, opts, true);
+  }
+
+  /** Writes `key` (a new version when it exists: the bucket is versioned); returns its version id. */
+  put(key: string, body: Uint8Array | string, opts: PutOptions): Promise<string> {
+    return this.putObject(key, body, opts, false);
+  }
+
+  private async putObject(key: string, body: Uint8Array | string, opts: PutOptions, createOnly: boolean): Promise<string> {
     const { PutObjectCommand } = await import("@aws-sdk/client-s3");
     try {
       const r = await this.call(`PutObject ${key}`, (s3, abortSignal) =>
@@ -85,7 +94,7 @@ export class StoreBucket {
             Bucket: this.bucket,
             Key: key,
             Body: body,
-            IfNoneMatch: "*",
+            ...(createOnly ? { IfNoneMatch: "*" } : {}),
             ContentType: opts.contentType ?? "application/json",
             ExpectedBucketOwner: this.accountId,
             ChecksumAlgorithm: "SHA256",
@@ -97,32 +106,7 @@ export class StoreBucket {
       return r.VersionId ?? "null";
     } catch (e) {
       const status = httpStatus(e);
-      if (status === 412 || status === 409) throw new KeyExists(key);
-      if (e instanceof StoreError) throw e;
-      throw new StoreError(`PutObject s3://${this.bucket}/${key}: ${describeAwsError(e)}`);
-    }
-  }
-
-  /** Writes `key` (a new version when it exists: the bucket is versioned); returns its version id. */
-  async put(key: string, body: Uint8Array | string, opts: PutOptions): Promise<string> {
-    const { PutObjectCommand } = await import("@aws-sdk/client-s3");
-    try {
-      const r = await this.call(`PutObject ${key}`, (s3, abortSignal) =>
-        s3.send(
-          new PutObjectCommand({
-            Bucket: this.bucket,
-            Key: key,
-            Body: body,
-            ContentType: opts.contentType ?? "application/json",
-            ExpectedBucketOwner: this.accountId,
-            ChecksumAlgorithm: "SHA256",
-            ...(opts.kmsKeyArn ? { ServerSideEncryption: "aws:kms" as const, SSEKMSKeyId: opts.kmsKeyArn } : {}),
-          }),
-          { abortSignal },
-        ),
-      );
-      return r.VersionId ?? "null";
-    } catch (e) {
+      if (createOnly && (status === 412 || status === 409)) throw new KeyExists(key);
       if (e instanceof StoreError) throw e;
       throw new StoreError(`PutObject s3://${this.bucket}/${key}: ${describeAwsError(e)}`);
     }
