@@ -15,7 +15,7 @@ const common = {
 module.exports = {
   maxWorkers: 2,
   projects: [
-    { ...common, displayName: "unit", testMatch: ["<rootDir>/__tests__/unit/**/*.test.ts"] },
+    { ...common, displayName: "unit", setupFiles: [...common.setupFiles, "<rootDir>/__tests__/helpers/unit-env.ts"], testMatch: ["<rootDir>/__tests__/unit/**/*.test.ts"] },
     { ...common, displayName: "integration", testMatch: ["<rootDir>/__tests__/integration/**/*.test.ts"] },
   ],
 };

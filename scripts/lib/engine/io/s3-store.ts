@@ -34,11 +34,17 @@ import { LocalBundleStore, type BundleFileName, type BundleStore } from "./store
 export const STORE_SETTING = "PROMOTE_STORE";
 export type StoreKind = "local" | "s3";
 
+/**
+ * The store is each env's S3 store (made by `promote bootstrap <env>`) on every target, real AWS and the
+ * emulator, unless `PROMOTE_STORE=local` chooses the PROMOTE_HOME folder (one machine: offline use and the
+ * hermetic unit tests). There is no fallback from one to the other: a store that cannot be reached is an
+ * error, never a silent switch to local files.
+ */
 export function storeKind(vars: NodeJS.ProcessEnv): StoreKind {
   const v = vars[STORE_SETTING];
-  if (v === undefined || v === "" || v === "local") return "local";
-  if (v === "s3") return "s3";
-  throw new EngineError(`${STORE_SETTING} must be "local" (the PROMOTE_HOME folder, the default) or "s3" (each env's store in its own account), but ${JSON.stringify(v.slice(0, 80))} was given`);
+  if (v === undefined || v === "" || v === "s3") return "s3";
+  if (v === "local") return "local";
+  throw new EngineError(`${STORE_SETTING} must be "s3" (each env's store in its own account, the default) or "local" (the PROMOTE_HOME folder, one machine), but ${JSON.stringify(v.slice(0, 80))} was given`);
 }
 
 /** A store refusal as the engine's (same id), a store failure as an engine error; anything else unchanged. */
