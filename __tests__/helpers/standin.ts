@@ -5,7 +5,7 @@
  * default tags, the emulator's endpoints) but only a VPC (and optionally a subnet), so a plan or an apply
  * on the emulator takes seconds instead of the full env stack's minutes.
  *
- *   const w = await standinWorld(emu(), "prod");          // temp checkout, state backend created
+ *   const w = await standinWorld(emu(), "prod");          // temp checkout; `promote bootstrap prod` ran
  *   w.commit({ version: "a" });                             // a commit of the stand-in's code
  *   await w.promote(["plan", "prod"]);                      // the CLI in-process: { code, out, err }
  *   await w.promote(["approve", "prod", id, "--sha256", sha, "--key", w.keys["bob@example.com"]], "bob");
@@ -19,8 +19,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { getEnvironment } from "../../envs";
 import { defaultContext } from "../../scripts/lib/engine/commands";
 import { Ledger } from "../../scripts/lib/engine/io/ledger";
@@ -124,16 +122,14 @@ export async function standinWorld(emu: TestEmulator, env: string): Promise<Stan
     );
     return { accessKeyId: c!.AccessKeyId!, secretAccessKey: c!.SecretAccessKey!, sessionToken: c!.SessionToken! };
   };
-  const creds = await credentials();
-  await new S3Client({ ...base, credentials: creds, forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: cfg.stateBackend.bucket }));
-  await new DynamoDBClient({ ...base, credentials: creds }).send(
-    new CreateTableCommand({
-      TableName: cfg.stateBackend.lockTable,
-      AttributeDefinitions: [{ AttributeName: "LockID", AttributeType: "S" }],
-      KeySchema: [{ AttributeName: "LockID", KeyType: "HASH" }],
-      BillingMode: "PAY_PER_REQUEST",
-    }),
-  );
+  // The env's delivery baseline (state bucket, lock table, KMS key, the promotion store), by the real
+  // bootstrap stack of the project (not the stand-in's synth): the engine keeps its records in that store.
+  const bootOut: string[] = [];
+  const bootErr: string[] = [];
+  const bootVars: NodeJS.ProcessEnv = { ...process.env, ...emu.env, PROMOTE_HOME: join(root, "bootstrap-home"), CDKTF_OUTDIR: join(root, "bootstrap-out"), PROMOTE_USER: "standin-bootstrap", TF_PLUGIN_CACHE_DIR: "" };
+  for (const k of ["PROMOTE_CHECKOUT_DIR", "PROMOTE_LEDGER_DIR", "PROMOTE_SYNTH_COMMAND", "PROMOTE_STORE"]) delete bootVars[k];
+  const booted = await main(["bootstrap", env], defaultContext(bootVars, { out: (t) => bootOut.push(t), err: (t) => bootErr.push(t) }));
+  if (booted !== 0) throw new Error(`promote bootstrap ${env} exited ${booted}\n--- out\n${bootOut.join("").slice(-2000)}\n--- err\n${bootErr.join("").slice(-4000)}`);
   return {
     root,
     checkout,
