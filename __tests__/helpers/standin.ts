@@ -24,6 +24,8 @@ import { defaultContext } from "../../scripts/lib/engine/commands";
 import { Ledger } from "../../scripts/lib/engine/io/ledger";
 import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
 import { makeThrowawayApprovers } from "../../scripts/lib/engine/io/signatures";
+import { storeKind } from "../../scripts/lib/engine/io/s3-store";
+import { recordStoreApply } from "./store-records";
 import { main } from "../../scripts/promote";
 import type { TestEmulator } from "./emulator";
 
@@ -53,8 +55,8 @@ export interface StandinWorld {
   commit(code: StandinCode): string;
   /** Runs `npx promote <args>` in-process against this world (as `user`). */
   promote(args: readonly string[], user?: string): Promise<Run>;
-  /** Records a successful apply of another env in the ledger (the promotion gate reads it). */
-  recordApply(env: string, commit: string): string;
+  /** Records a successful apply of the env this one promotes from (its store's applied record and the ledger tag; the gate reads both). */
+  recordApply(env: string, commit: string): Promise<string>;
   /** SDK credentials inside the env's account (assumed deploy role). */
   credentials(): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }>;
   cleanup(): void;
@@ -128,8 +130,14 @@ export async function standinWorld(emu: TestEmulator, env: string): Promise<Stan
   const bootErr: string[] = [];
   const bootVars: NodeJS.ProcessEnv = { ...process.env, ...emu.env, PROMOTE_HOME: join(root, "bootstrap-home"), CDKTF_OUTDIR: join(root, "bootstrap-out"), PROMOTE_USER: "standin-bootstrap", TF_PLUGIN_CACHE_DIR: "" };
   for (const k of ["PROMOTE_CHECKOUT_DIR", "PROMOTE_LEDGER_DIR", "PROMOTE_SYNTH_COMMAND", "PROMOTE_STORE"]) delete bootVars[k];
-  const booted = await main(["bootstrap", env], defaultContext(bootVars, { out: (t) => bootOut.push(t), err: (t) => bootErr.push(t) }));
-  if (booted !== 0) throw new Error(`promote bootstrap ${env} exited ${booted}\n--- out\n${bootOut.join("").slice(-2000)}\n--- err\n${bootErr.join("").slice(-4000)}`);
+  // The env this one promotes from is bootstrapped too (in parallel): its store holds the applies the gate reads.
+  const from = getEnvironment(env).delivery.promotesFrom;
+  await Promise.all(
+    [env, ...(from === null ? [] : [from])].map(async (e) => {
+      const booted = await main(["bootstrap", e], defaultContext(bootVars, { out: (t) => bootOut.push(t), err: (t) => bootErr.push(t) }));
+      if (booted !== 0) throw new Error(`promote bootstrap ${e} exited ${booted}\n--- out\n${bootOut.join("").slice(-2000)}\n--- err\n${bootErr.join("").slice(-4000)}`);
+    }),
+  );
   return {
     root,
     checkout,
@@ -150,8 +158,10 @@ export async function standinWorld(emu: TestEmulator, env: string): Promise<Stan
       const code = await main(args, ctx);
       return { code, out: out.join(""), err: err.join("") };
     },
-    recordApply(other, commit) {
-      return new Ledger(checkout, checkout).record(other, commit, { bundleId: "test", planSha256: "0".repeat(64), appliedBy: "test", approvedBy: null });
+    async recordApply(other, commit) {
+      // What a succeeded apply of `other` leaves: its store's applied record (the gate reads it) and the ledger tag.
+      const bundleId = storeKind(vars) === "s3" ? await recordStoreApply(vars, other, commit) : "test";
+      return new Ledger(checkout, checkout).record(other, commit, { bundleId, planSha256: "0".repeat(64), appliedBy: "test", approvedBy: null });
     },
     credentials,
     cleanup: () => rmSync(root, { recursive: true, force: true }),

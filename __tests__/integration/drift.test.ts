@@ -4,9 +4,8 @@
  * the EC2 API; drift reports it (exit 3, the attribute named) and records an audit entry.
  */
 import { CreateTagsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { join } from "node:path";
-import { AuditLog } from "../../scripts/lib/engine/io/audit";
 import { withEmulator } from "../helpers/emulator";
+import { auditRecords } from "../helpers/store-records";
 import { expectExit, standinWorld, type StandinWorld } from "../helpers/standin";
 
 describe("promote drift (emulator)", () => {
@@ -41,7 +40,7 @@ describe("promote drift (emulator)", () => {
 
     // and the state was not touched: a second run still sees the drift
     expectExit(await w.promote(["drift", "dev"]), 3);
-    const records = new AuditLog(join(w.root, "plans", "_audit", "dev.jsonl"), "dev").records().filter((r) => r.command === "drift");
+    const records = (await auditRecords(w.vars, "dev")).filter((r) => r.command === "drift");
     expect(records.map((r) => r.detail)).toEqual(["no state", "no drift", expect.stringContaining("drift: 1 resource(s): aws_vpc.main"), expect.stringContaining("aws_vpc.main")]);
   }, 240_000);
 });

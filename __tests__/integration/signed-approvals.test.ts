@@ -5,11 +5,14 @@
  * minApprovers 2, given to the engine in-process); the approvers are the demo's allowed_signers
  * (alice@, bob@, carol@example.com), honoured only against the emulator.
  *
- * Every refusal is asserted by its id, leaves no applied.json, no state and no ledger tag, is the last
- * audit record, and leaves the audit chain intact.
+ * Approvals live in prod's store (the default store): forgeries are put there, as anyone with write
+ * access to the store bucket could, and since the store never forgets or replaces an approval each
+ * forgery goes onto its own fresh bundle (one that bob validly approved). Every refusal is asserted by
+ * its id, leaves no applied claim in the store, no state and no ledger tag, is the last audit record in
+ * the store, and leaves the audit chain intact.
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadEnvironments, type EnvConfig } from "../../envs";
 import { defaultContext, type EngineContext } from "../../scripts/lib/engine/commands";
@@ -20,6 +23,7 @@ import { resolveSigningKey, signStatement } from "../../scripts/lib/engine/io/si
 import { main } from "../../scripts/promote";
 import { withEmulator } from "../helpers/emulator";
 import { expectExit, standinWorld, type Run, type StandinWorld } from "../helpers/standin";
+import { auditRecords, putStoreApproval, withEnvStore } from "../helpers/store-records";
 
 const STEP_MS = 10 * 60_000;
 const BOB = "bob@example.com";
@@ -44,8 +48,10 @@ describe("signed approvals of prod (emulator, ssh-keygen): only listed approvers
   }
   const plansDir = () => join(w.root, "plans");
   const bundleDir = (id: string) => join(plansDir(), "prod", id);
-  const audit = () => readFileSync(join(plansDir(), "_audit", "prod.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
-  const approvalFiles = (id: string) => readdirSync(bundleDir(id)).filter((f) => f.endsWith("approval.json")).sort();
+  // prod's records, where the engine keeps them: its store (the audit log, the approvals, the applied claims)
+  const audit = () => auditRecords(w.vars, "prod");
+  const approvalFiles = (id: string) => withEnvStore(w.vars, "prod", (s) => s.bundles.approvalNames(id));
+  const appliedClaims = () => withEnvStore(w.vars, "prod", (s) => s.bundles.bucket.listKeys("applied/"));
 
   async function plan(): Promise<Manifest> {
     const r = await cli(["plan", "prod"], "alice");
@@ -53,6 +59,16 @@ describe("signed approvals of prod (emulator, ssh-keygen): only listed approvers
     const dir = /Bundle:\s+(\S+)/.exec(r.out)?.[1];
     if (!dir) throw new Error(`no bundle in the output:\n${r.out}`);
     return JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Manifest;
+  }
+
+  /**
+   * A fresh bundle of prod with bob's valid signed approval (one of the two prod asks for): the target of
+   * one forgery. The store never forgets or replaces an approval, so each forgery gets its own bundle.
+   */
+  async function victim(): Promise<Manifest> {
+    const m = await plan();
+    expectExit(await cli(["approve", "prod", m.id, "--sha256", m.plan.sha256, "--key", w.keys[BOB]], "bob"), 0);
+    return m;
   }
 
   /** The statement `promote approve` would sign for this bundle, with overrides. */
@@ -70,20 +86,20 @@ describe("signed approvals of prod (emulator, ssh-keygen): only listed approvers
       ...overrides,
     };
   }
-  /** Signs a statement with ssh-keygen -Y sign (the approval namespace) and stores it as promote approve would. */
-  function signInto(id: string, s: ApprovalStatement, keyFile: string, file = `${s.approver}.approval.json`): void {
+  /** Signs a statement with ssh-keygen -Y sign (the approval namespace) and puts it into the bundle in prod's store, as someone with write access to the store could. */
+  async function signInto(id: string, s: ApprovalStatement, keyFile: string, file = `${s.approver}.approval.json`): Promise<void> {
     const key = resolveSigningKey({ key: keyFile, dir: w.checkout });
     const text = renderStatement(s);
-    writeFileSync(join(bundleDir(id), file), formatSignedApproval(text, signStatement(text, key)));
+    await putStoreApproval(w.vars, "prod", id, file, formatSignedApproval(text, signStatement(text, key)));
   }
 
-  /** A refusal with `id`: exit 1, nothing applied, no state, no ledger tag, the last audit record, the chain intact. */
+  /** A refusal with `id`: exit 1, nothing applied (no applied claim in prod's store), no ledger tag, the last audit record, the chain intact. */
   async function refused(args: readonly string[], id: string, user = "alice"): Promise<Run> {
     const r = await cli(args, user);
     if (r.code !== 1 || !r.err.includes(`REFUSED ${id}:`)) throw new Error(`expected refusal ${id}, got exit ${r.code}\n${r.out.slice(-1500)}\n${r.err.slice(-2500)}`);
-    expect(audit().slice(-1)[0]).toMatchObject({ result: "refused", refusalId: id });
+    expect((await audit()).slice(-1)[0]).toMatchObject({ result: "refused", refusalId: id });
     expectExit(await cli(["audit", "verify", "prod"]), 0);
-    for (const b of readdirSync(join(plansDir(), "prod"))) expect(existsSync(join(bundleDir(b), "applied.json"))).toBe(false);
+    expect(await appliedClaims()).toEqual([]);
     expect(execFileSync("git", ["-C", w.checkout, "tag", "-l", "deployed/prod/*"], { encoding: "utf8" }).trim()).toBe("");
     return r;
   }
@@ -96,7 +112,7 @@ describe("signed approvals of prod (emulator, ssh-keygen): only listed approvers
     mallory = join(keys, "id_ed25519");
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "mallory (throwaway)", "-f", mallory], { timeout: 20_000 });
     const c1 = w.commit({ version: "a" });
-    w.recordApply("staging", c1);
+    await w.recordApply("staging", c1);
   }, STEP_MS);
 
   let p1: Manifest;
@@ -116,17 +132,17 @@ describe("signed approvals of prod (emulator, ssh-keygen): only listed approvers
       expect(own.out).not.toContain("Signing this statement");
       // a key the list does not name
       await refused(["approve", "prod", p1.id, "--sha256", p1.plan.sha256, "--key", mallory, "--as", BOB], "APPROVER-NOT-ALLOWED", "mallory");
-      expect(approvalFiles(p1.id)).toEqual([]);
+      expect(await approvalFiles(p1.id)).toEqual([]);
       // bob: what is signed is printed first
       const ok = await cli(["approve", "prod", p1.id, "--sha256", p1.plan.sha256, "--key", w.keys[BOB]], "bob");
       expectExit(ok, 0);
       expect(ok.out).toContain(`Signing this statement (namespace approval@envs-promotion)`);
       expect(ok.out).toContain(`plan-sha256: ${p1.plan.sha256}\n`);
       expect(ok.out).toContain(`approver: ${BOB}\n`);
-      expect(approvalFiles(p1.id)).toEqual([`${BOB}.approval.json`]);
+      expect(await approvalFiles(p1.id)).toEqual([`${BOB}.approval.json`]);
       // a second approval by bob is refused; the record is never replaced
       await refused(["approve", "prod", p1.id, "--sha256", p1.plan.sha256, "--key", w.keys[BOB]], "APPROVAL-EXISTS", "bob");
-      expect(audit().filter((r) => r.command === "approve" && r.result === "ok").map((r) => r.by)).toEqual([BOB]);
+      expect((await audit()).filter((r) => r.command === "approve" && r.result === "ok").map((r) => r.by)).toEqual([BOB]);
     },
     STEP_MS,
   );
@@ -135,10 +151,10 @@ describe("signed approvals of prod (emulator, ssh-keygen): only listed approvers
     "one approver where config asks two is refused (APPROVALS-TOO-FEW); a hand-written approval.json beside it is refused (APPROVAL-UNSIGNED)",
     async () => {
       await refused(["apply", "prod", p1.id], "APPROVALS-TOO-FEW");
-      const dir = bundleDir(p1.id);
-      writeFileSync(join(dir, "approval.json"), JSON.stringify({ schemaVersion: 1, env: "prod", bundleId: p1.id, planSha256: p1.plan.sha256, manifestSha256: sha256(readFileSync(join(dir, "manifest.json"))), approvedBy: "carol", approvedAt: new Date().toISOString(), comment: null }));
-      await refused(["apply", "prod", p1.id], "APPROVAL-UNSIGNED");
-      unlinkSync(join(dir, "approval.json"));
+      const v = await victim();
+      const manifestSha256 = sha256(readFileSync(join(bundleDir(v.id), "manifest.json")));
+      await putStoreApproval(w.vars, "prod", v.id, "approval.json", JSON.stringify({ schemaVersion: 1, env: "prod", bundleId: v.id, planSha256: v.plan.sha256, manifestSha256, approvedBy: "carol", approvedAt: new Date().toISOString(), comment: null }));
+      await refused(["apply", "prod", v.id], "APPROVAL-UNSIGNED");
     },
     STEP_MS,
   );
@@ -151,30 +167,33 @@ describe("signed approvals of prod (emulator, ssh-keygen): only listed approvers
       expect(p2.plan.sha256).not.toBe(p1.plan.sha256);
       expectExit(await cli(["approve", "prod", p2.id, "--sha256", p2.plan.sha256, "--key", w.keys[CAROL]], "carol"), 0);
       const carolFile = `${CAROL}.approval.json`;
-      // carol's valid signature, over p2's plan hash, named as p1's
-      signInto(p1.id, statementFor(p1, CAROL, { planSha256: p2.plan.sha256 }), w.keys[CAROL]);
-      await refused(["apply", "prod", p1.id], "APPROVAL-STATEMENT-MISMATCH");
-      // carol's approval of p2 copied into p1
-      copyFileSync(join(bundleDir(p2.id), carolFile), join(bundleDir(p1.id), carolFile));
-      const copied = await refused(["apply", "prod", p1.id], "APPROVAL-STATEMENT-MISMATCH");
+      // carol's valid signature, over p2's plan hash, named as another bundle's
+      const otherHash = await victim();
+      await signInto(otherHash.id, statementFor(otherHash, CAROL, { planSha256: p2.plan.sha256 }), w.keys[CAROL]);
+      await refused(["apply", "prod", otherHash.id], "APPROVAL-STATEMENT-MISMATCH");
+      // carol's approval of p2 copied, byte for byte, into another bundle
+      const copiedInto = await victim();
+      const carolsOfP2 = await withEnvStore(w.vars, "prod", (s) => s.bundles.approval(p2.id, carolFile));
+      await putStoreApproval(w.vars, "prod", copiedInto.id, carolFile, carolsOfP2!.toString("utf8"));
+      const copied = await refused(["apply", "prod", copiedInto.id], "APPROVAL-STATEMENT-MISMATCH");
       expect(copied.err).toContain(p2.id);
       // mallory's key, claiming to be carol
-      signInto(p1.id, statementFor(p1, CAROL), mallory);
-      await refused(["apply", "prod", p1.id], "APPROVER-NOT-ALLOWED");
+      const byMallory = await victim();
+      await signInto(byMallory.id, statementFor(byMallory, CAROL), mallory);
+      await refused(["apply", "prod", byMallory.id], "APPROVER-NOT-ALLOWED");
       // alice (the author) signs her own plan with her listed key, bypassing approve's check
-      unlinkSync(join(bundleDir(p1.id), carolFile));
-      signInto(p1.id, statementFor(p1, ALICE), w.keys[ALICE]);
-      await refused(["apply", "prod", p1.id], "FOUR-EYES");
-      unlinkSync(join(bundleDir(p1.id), `${ALICE}.approval.json`));
+      const own = await victim();
+      await signInto(own.id, statementFor(own, ALICE), w.keys[ALICE]);
+      await refused(["apply", "prod", own.id], "FOUR-EYES");
       // carol approves for two seconds; the apply comes later
-      expectExit(await cli(["approve", "prod", p1.id, "--sha256", p1.plan.sha256, "--key", w.keys[CAROL], "--valid-for", "2s"], "carol"), 0);
+      const brief = await victim();
+      expectExit(await cli(["approve", "prod", brief.id, "--sha256", brief.plan.sha256, "--key", w.keys[CAROL], "--valid-for", "2s"], "carol"), 0);
       await new Promise((r) => setTimeout(r, 2500));
-      await refused(["apply", "prod", p1.id], "APPROVAL-EXPIRED");
+      await refused(["apply", "prod", brief.id], "APPROVAL-EXPIRED");
       // and one signed after its own not-after
-      const past = new Date(Date.now() - 60_000).toISOString();
-      signInto(p1.id, statementFor(p1, CAROL, { notAfter: past }), w.keys[CAROL]);
-      await refused(["apply", "prod", p1.id], "APPROVAL-EXPIRED");
-      unlinkSync(join(bundleDir(p1.id), carolFile));
+      const late = await victim();
+      await signInto(late.id, statementFor(late, CAROL, { notAfter: new Date(Date.now() - 60_000).toISOString() }), w.keys[CAROL]);
+      await refused(["apply", "prod", late.id], "APPROVAL-EXPIRED");
     },
     STEP_MS,
   );
@@ -183,7 +202,7 @@ describe("signed approvals of prod (emulator, ssh-keygen): only listed approvers
     "refuses an approver list changed after the plan (APPROVERS-CHANGED), then applies with two listed approvers",
     async () => {
       expectExit(await cli(["approve", "prod", p1.id, "--sha256", p1.plan.sha256, "--key", w.keys[CAROL]], "carol"), 0);
-      expect(approvalFiles(p1.id)).toEqual([`${BOB}.approval.json`, `${CAROL}.approval.json`]);
+      expect(await approvalFiles(p1.id)).toEqual([`${BOB}.approval.json`, `${CAROL}.approval.json`]);
       // mallory adds herself to the list the apply reads (uncommitted, after the plan)
       const listed = readFileSync(w.allowedSigners, "utf8");
       const key = readFileSync(`${mallory}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
@@ -194,11 +213,11 @@ describe("signed approvals of prod (emulator, ssh-keygen): only listed approvers
       const r = await cli(["apply", "prod", p1.id], "alice");
       expectExit(r, 0);
       expect(JSON.parse(readFileSync(join(bundleDir(p1.id), "applied.json"), "utf8"))).toMatchObject({ status: "succeeded" });
+      expect(await appliedClaims()).toEqual([`applied/${p1.git.commit}/${p1.id}.json`]);
       const tag = execFileSync("git", ["-C", w.checkout, "tag", "-l", "deployed/prod/*", "--format=%(contents)"], { encoding: "utf8" });
       expect(tag).toContain(`${BOB}, ${CAROL}`);
-      expect(audit().slice(-1)[0]).toMatchObject({ command: "apply", result: "ok" });
+      expect((await audit()).slice(-1)[0]).toMatchObject({ command: "apply", result: "ok" });
       expectExit(await cli(["audit", "verify", "prod"]), 0);
-      rmSync(bundleDir(p2.id), { recursive: true, force: true });
     },
     STEP_MS,
   );

@@ -300,7 +300,7 @@ export class S3BundleStore {
 }
 
 /** The ARN of the key behind `aliasOrArn` in the connection's account (KMS DescribeKey). */
-export async function resolveKmsKeyArn(clients: AwsClients, aliasOrArn: string): Promise<string> {
+export async function resolveKmsKeyArn(clients: AwsClients, aliasOrArn: string, missing?: { env: string; accountId: string }): Promise<string> {
   const { DescribeKeyCommand, KMSClient } = await import("@aws-sdk/client-kms");
   const c = clients.connection;
   const credentials = await clients.creds();
@@ -319,6 +319,9 @@ export async function resolveKmsKeyArn(clients: AwsClients, aliasOrArn: string):
     return arn;
   } catch (e) {
     if (e instanceof StoreError) throw e;
+    if (missing && (e as Error).name === "NotFoundException") {
+      throw new StoreError(`${missing.env}'s store is not set up: its KMS key ${aliasOrArn} does not exist in account ${missing.accountId} (${c.region}); run \`promote bootstrap ${missing.env}\` (it creates the key, the store bucket and the roles)`);
+    }
     throw new StoreError(`KMS DescribeKey ${aliasOrArn}: ${(e as Error).name}: ${(e as Error).message}`);
   } finally {
     kms.destroy();

@@ -55,7 +55,7 @@ export async function openEnvStore(config: EnvConfig, opts: OpenOptions = {}): P
     connectionFromEnv({ region: config.region, roleArn: storeRoleArn(config, opts.role ?? "deploy"), sessionName: opts.sessionName ?? `promote-${config.name}`, vars: opts.vars, timeouts: opts.timeouts }),
   );
   try {
-    const kmsKeyArn = await resolveKmsKeyArn(clients, config.store.kmsKeyAlias);
+    const kmsKeyArn = await resolveKmsKeyArn(clients, config.store.kmsKeyAlias, { env: config.name, accountId: config.account.id });
     const bundles = await openBundleStore({ env: config.name, accountId: config.account.id, bucket: config.store.bucket, kmsKeyArn, clients });
     return {
       env: config.name,

@@ -1,0 +1,56 @@
+/**
+ * What the engine recorded, read where it keeps it: each env's store (the default, PROMOTE_STORE unset
+ * or s3) or the local folder (PROMOTE_STORE=local). Tests assert on these, never on a cache.
+ *
+ *   await auditRecords(vars, "dev")                         // the env's audit records, in order
+ *   await putStoreApproval(vars, "prod", id, "approval.json", text)   // what someone with store write access can do
+ *   await recordStoreApply(vars, "staging", commit)         // the applied record a real staging apply leaves
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { getEnvironment, loadEnvironments } from "../../envs";
+import type { AuditRecord } from "../../scripts/lib/engine/core/audit-record";
+import { storeKind } from "../../scripts/lib/engine/io/s3-store";
+import { openEnvStore, type EnvStore } from "../../scripts/lib/store";
+
+/** Runs `fn` with the env's store opened as its deploy role (the emulator's, from `vars`), then closes it. */
+export async function withEnvStore<T>(vars: NodeJS.ProcessEnv, env: string, fn: (store: EnvStore) => Promise<T>): Promise<T> {
+  const store = await openEnvStore(getEnvironment(env, loadEnvironments(undefined, vars)), { vars, sessionName: "integration-test" });
+  try {
+    return await fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+/** The env's audit records in seq order: from its store, or the local `<PROMOTE_AUDIT_DIR|PROMOTE_HOME/_audit>/<env>.jsonl`. */
+export async function auditRecords(vars: NodeJS.ProcessEnv, env: string): Promise<AuditRecord[]> {
+  if (storeKind(vars) === "s3") return withEnvStore(vars, env, (s) => s.audit.records());
+  const dir = vars.PROMOTE_AUDIT_DIR || join(vars.PROMOTE_HOME ?? "plans", "_audit");
+  const file = join(dir, `${env}.jsonl`);
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as AuditRecord) : [];
+}
+
+/** Writes an approval record into a bundle of the env's store (create-only), as anyone with write access to the store bucket could. */
+export async function putStoreApproval(vars: NodeJS.ProcessEnv, env: string, bundleId: string, file: string, text: string): Promise<void> {
+  await withEnvStore(vars, env, async (s) => {
+    await s.bundles.putApproval(bundleId, text, file);
+  });
+}
+
+/**
+ * The records a succeeded, clean apply of `commit` leaves in the env's store (a bundle whose manifest
+ * names the commit, its create-only applied claim, its status "succeeded"): what the promotion gate of
+ * the next env reads. For tests whose subject is a later env; writing them needs the env's deploy role.
+ */
+export async function recordStoreApply(vars: NodeJS.ProcessEnv, env: string, commit: string, now = new Date()): Promise<string> {
+  const id = `${now.toISOString().replace(/[-:]/g, "").replace(/\.(\d{3})Z$/, "$1Z")}-recorded`;
+  await withEnvStore(vars, env, async (s) => {
+    const manifest = { schemaVersion: 1, id, env, git: { commit, dirty: false }, recordedBy: "integration-test" };
+    await s.bundles.putBundle(id, { "manifest.json": `${JSON.stringify(manifest, null, 2)}\n` });
+    await s.bundles.markApplied({ schemaVersion: 1, env, bundleId: id, commit, planSha256: "0".repeat(64), appliedAt: now.toISOString(), by: "integration-test", host: "integration-test" });
+    const status = { schemaVersion: 1, status: "succeeded", planSha256: "0".repeat(64), appliedBy: "integration-test", startedAt: now.toISOString(), finishedAt: now.toISOString(), stateAfter: null, ledgerTag: null };
+    await s.bundles.bucket.put(`bundles/${id}/applied.json`, `${JSON.stringify(status, null, 2)}\n`, { kmsKeyArn: s.kmsKeyArn });
+  });
+  return id;
+}
