@@ -6,12 +6,14 @@
  *   await putStoreApproval(vars, "prod", id, "approval.json", text)   // what someone with store write access can do
  *   await recordStoreApply(vars, "staging", commit)         // the applied record a real staging apply leaves
  */
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { getEnvironment, loadEnvironments } from "../../envs";
 import type { AuditRecord } from "../../scripts/lib/engine/core/audit-record";
 import { storeKind } from "../../scripts/lib/engine/io/s3-store";
 import { openEnvStore, type EnvStore } from "../../scripts/lib/store";
+import { MARKER_FILE } from "../../scripts/lib/store/bundle-store";
 
 /** Runs `fn` with the env's store opened as its deploy role (the emulator's, from `vars`), then closes it. */
 export async function withEnvStore<T>(vars: NodeJS.ProcessEnv, env: string, fn: (store: EnvStore) => Promise<T>): Promise<T> {
@@ -53,4 +55,34 @@ export async function recordStoreApply(vars: NodeJS.ProcessEnv, env: string, com
     await s.bundles.bucket.put(`bundles/${id}/applied.json`, `${JSON.stringify(status, null, 2)}\n`, { kmsKeyArn: s.kmsKeyArn });
   });
   return id;
+}
+
+/**
+ * Rewrites one file of a complete bundle in the env's store, as someone with write access to the store
+ * bucket could: a new version of the file and a new version of the commit marker that vouches for it (so
+ * the store's own check against the marker passes and the engine's checks are what stand). Returns a
+ * function that puts the original bytes and marker back (as further versions).
+ */
+export async function tamperStoreFile(vars: NodeJS.ProcessEnv, env: string, bundleId: string, file: string, mutate: (bytes: Buffer) => Buffer): Promise<() => Promise<void>> {
+  const rewrite = (s: EnvStore, body: Buffer, markerText: string) =>
+    (async () => {
+      const versionId = await s.bundles.bucket.put(`bundles/${bundleId}/${file}`, body, { kmsKeyArn: s.kmsKeyArn });
+      const marker = JSON.parse(markerText) as { files: Record<string, { sha256: string; size: number; versionId: string }> };
+      marker.files[file] = { sha256: createHash("sha256").update(body).digest("hex"), size: body.length, versionId };
+      await s.bundles.bucket.put(`bundles/${bundleId}/${MARKER_FILE}`, JSON.stringify(marker, null, 2), { kmsKeyArn: s.kmsKeyArn });
+    })();
+  const original = await withEnvStore(vars, env, async (s) => {
+    const marker = await s.bundles.bucket.get(`bundles/${bundleId}/${MARKER_FILE}`);
+    if (marker === null) throw new Error(`bundle ${env}/${bundleId} has no commit marker in the store`);
+    const body = await s.bundles.readFile(bundleId, file);
+    await rewrite(s, mutate(Buffer.from(body)), marker.body.toString("utf8"));
+    return { body, markerText: marker.body.toString("utf8") };
+  });
+  return () => withEnvStore(vars, env, (s) => rewrite(s, original.body, original.markerText));
+}
+
+/** Copies a complete bundle of one env's store into another env's store under the same id (what an attacker with write access to both could do). */
+export async function copyStoreBundle(vars: NodeJS.ProcessEnv, fromEnv: string, toEnv: string, bundleId: string): Promise<void> {
+  const { files } = await withEnvStore(vars, fromEnv, (s) => s.bundles.readBundle(bundleId));
+  await withEnvStore(vars, toEnv, (s) => s.bundles.putBundle(bundleId, files));
 }

@@ -2,8 +2,9 @@
  * Issue 5: the promotion engine end to end, the CLI (`node bin/promote.js`) with real terraform against the
  * emulator. A stand-in app (__tests__/fixtures/standin/synth.js: the project's provider and S3 backend,
  * SSM parameters from the checkout's standin.json) keeps each plan and apply to seconds; the backends are
- * the real bootstrap stacks (`promote bootstrap`). The checkout is a temporary git repository whose
- * commits the test makes; the ledger is another one.
+ * the real bootstrap stacks (`promote bootstrap`), and so are the stores: bundles, approvals, applied claims
+ * and the audit logs live in each env's store (the default), and the test reads and attacks them there.
+ * The checkout is a temporary git repository whose commits the test makes; the ledger is another one.
  *
  * The tests share one world and run in order (a promotion is a story): dev applies, is refused a replayed,
  * tampered, expired and stale bundle, two applies race; staging and prod follow through the promotion gate,
@@ -11,13 +12,14 @@
  * every refusal the env's state (serial, lineage, every resource) is what it was and the refusal is the last
  * record of the env's audit log.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { getEnvironment } from "../../envs";
 import { makeThrowawayApprovers } from "../../scripts/lib/engine/io/signatures";
 import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
 import { withEmulator } from "../helpers/emulator";
+import { auditRecords, copyStoreBundle, tamperStoreFile, withEnvStore } from "../helpers/store-records";
 import {
   accountCredentials,
   ACCOUNTS,
@@ -75,10 +77,8 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
   const bundles = (env: EnvName): string[] => (existsSync(join(plansDir, env)) ? readdirSync(join(plansDir, env)).filter((n) => !n.startsWith(".")).sort() : []);
   const bundleDir = (env: EnvName, id: string) => join(plansDir, env, id);
   const manifest = (env: EnvName, id: string) => JSON.parse(readFileSync(join(bundleDir(env, id), "manifest.json"), "utf8"));
-  const auditRecords = (env: EnvName): Array<{ command: string; result: string; refusalId?: string; by: string; bundleId?: string }> => {
-    const file = join(plansDir, "_audit", `${env}.jsonl`);
-    return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)) : [];
-  };
+  /** The env's audit records, from its store (where the engine keeps them). */
+  const audit = (env: EnvName) => auditRecords(vars, env);
 
   /** Commits the stand-in's code: its SSM parameters. */
   function commitCode(name: string, params: Record<string, string>): string {
@@ -104,7 +104,7 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
     const r = await cli(args, user);
     expectRefusal(r, id);
     if (before !== null) expect(await state(env)).toEqual(before);
-    expect(auditRecords(env).slice(-1)[0]).toMatchObject({ result: "refused", refusalId: id, by: user });
+    expect((await audit(env)).slice(-1)[0]).toMatchObject({ result: "refused", refusalId: id, by: user });
     return r;
   }
 
@@ -172,15 +172,19 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
     async () => {
       commitCode("c2", { greeting: "hello-2" });
       const id = await plan("dev");
-      const planFile = join(bundleDir("dev", id), "plan.tfplan");
-      const bytes = readFileSync(planFile);
-      const at = Math.floor(bytes.length / 2);
-      const original = bytes[at];
-      bytes[at] = original ^ 0x01;
-      writeFileSync(planFile, bytes);
+      // One byte of the plan file flipped in dev's store (with a marker that vouches for it, as someone
+      // with write access to the store bucket could): the manifest's plan SHA-256 refuses it.
+      const restore = await tamperStoreFile(vars, "dev", id, "plan.tfplan", (bytes) => {
+        bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+        return bytes;
+      });
       await refused("dev", ["apply", "dev", id], "PLAN-HASH-MISMATCH");
-      bytes[at] = original;
-      writeFileSync(planFile, bytes);
+      // A flipped byte in this machine's cache copy is never applied: the bundle is fetched from the store again.
+      const cached = join(bundleDir("dev", id), "plan.tfplan");
+      await restore();
+      const bytes = readFileSync(cached);
+      bytes[0] ^= 0x01;
+      writeFileSync(cached, bytes);
 
       // A bundle that lived past its time-to-live (1 s): waited out, never forged.
       const short = await plan("dev", ["--ttl", "1s"]);
@@ -188,7 +192,7 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
       await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now()) + 1_000));
       await refused("dev", ["apply", "dev", short], "BUNDLE-EXPIRED");
 
-      // The restored bundle is the reviewed bytes again: it applies.
+      // The restored bundle is the reviewed bytes again (the flipped cache copy is replaced from the store): it applies.
       const before = await state("dev");
       expectExit(await cli(["apply", "dev", id]), 0);
       const after = await state("dev");
@@ -227,7 +231,7 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
       expect(existsSync(join(bundleDir("dev", second), "applied.json"))).toBe(false);
       expectExit(await terraform(stackDir("dev"), ["plan", "-detailed-exitcode", "-lock=true", "-input=false", "-no-color"], vars), 0, "terraform plan after the race");
       expect([await param("dev", "greeting"), await param("dev", "color")]).toEqual(["hello-3", "blue"]);
-      const refusals = auditRecords("dev").filter((r) => r.result === "refused").map((r) => `${r.by}:${r.refusalId}`);
+      const refusals = (await audit("dev")).filter((r) => r.result === "refused").map((r) => `${r.by}:${r.refusalId}`);
       expect(refusals).toEqual(expect.arrayContaining(["dave:ENV-LOCKED", "erin:PLAN-STALE"]));
 
       // The plain case, nothing running: a bundle planned before another apply changed the state.
@@ -255,7 +259,7 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
         await held.release();
       }
       expect(await state("dev")).toEqual(before);
-      expect(auditRecords("dev").slice(-1)[0]).toMatchObject({ result: "refused", refusalId: "STATE-LOCKED" });
+      expect((await audit("dev")).slice(-1)[0]).toMatchObject({ result: "refused", refusalId: "STATE-LOCKED" });
     },
     STEP_MS,
   );
@@ -280,7 +284,7 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
       // the author signing with her own listed key; the approver signing another hash: refused before signing
       await refused("prod", ["approve", "prod", p1, "--sha256", m.plan.sha256, "--key", keys[`${AUTHOR}@example.com`]], "FOUR-EYES", `${AUTHOR}@example.com`);
       await refused("prod", ["approve", "prod", p1, "--sha256", "0".repeat(64), "--key", keys[`${APPROVER}@example.com`]], "APPROVAL-HASH-MISMATCH", `${APPROVER}@example.com`);
-      expect(readdirSync(bundleDir("prod", p1)).filter((f) => f.endsWith("approval.json"))).toEqual([]);
+      expect(await withEnvStore(vars, "prod", (st) => st.bundles.approvalNames(p1))).toEqual([]);
 
       // The reviewer reads the plan SHA-256 from review and approves exactly that.
       const review = await cli(["review", "prod", p1], APPROVER);
@@ -294,7 +298,7 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
       expect(await param("prod")).toBe("hello-3");
       expect(await param("prod", "color")).toBe("blue");
       expect(ledgerTags(ledger, "prod").map((t) => t.commit)).toEqual([commits.c3]);
-      expect(auditRecords("prod").filter((r) => r.command === "approve" && r.result === "ok").map((r) => r.by)).toEqual([`${APPROVER}@example.com`]);
+      expect((await audit("prod")).filter((r) => r.command === "approve" && r.result === "ok").map((r) => r.by)).toEqual([`${APPROVER}@example.com`]);
     },
     STEP_MS,
   );
@@ -307,7 +311,7 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
       const s2 = await plan("staging");
 
       // The staging bundle copied among prod's bundles and applied as prod.
-      cpSync(bundleDir("staging", s2), bundleDir("prod", s2), { recursive: true });
+      await copyStoreBundle(vars, "staging", "prod", s2);
       await refused("prod", ["apply", "prod", s2], "BUNDLE-ENV-MISMATCH");
       // c4: dev applied it, staging has not yet: prod may not even plan it.
       const prodBundles = bundles("prod");
@@ -335,16 +339,16 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
       expectExit(r, 0);
       expect(r.out).toMatch(/intact, \d+ record\(s\)/);
     }
-    const refusalsOf = (env: EnvName) => auditRecords(env).filter((r) => r.result === "refused").map((r) => r.refusalId);
-    expect(refusalsOf("dev").sort()).toEqual(["BUNDLE-ALREADY-APPLIED", "BUNDLE-EXPIRED", "ENV-LOCKED", "PLAN-HASH-MISMATCH", "PLAN-STALE", "PLAN-STALE", "STATE-LOCKED"]);
-    expect(refusalsOf("staging")).toEqual(["PROMOTION-GATE"]);
-    expect(refusalsOf("prod").sort()).toEqual(["APPROVAL-HASH-MISMATCH", "APPROVALS-TOO-FEW", "BUNDLE-ENV-MISMATCH", "FOUR-EYES", "PROMOTION-GATE", "PROMOTION-GATE"]);
+    const refusalsOf = async (env: EnvName) => (await audit(env)).filter((r) => r.result === "refused").map((r) => r.refusalId);
+    expect((await refusalsOf("dev")).sort()).toEqual(["BUNDLE-ALREADY-APPLIED", "BUNDLE-EXPIRED", "ENV-LOCKED", "PLAN-HASH-MISMATCH", "PLAN-STALE", "PLAN-STALE", "STATE-LOCKED"]);
+    expect(await refusalsOf("staging")).toEqual(["PROMOTION-GATE"]);
+    expect((await refusalsOf("prod")).sort()).toEqual(["APPROVAL-HASH-MISMATCH", "APPROVALS-TOO-FEW", "BUNDLE-ENV-MISMATCH", "FOUR-EYES", "PROMOTION-GATE", "PROMOTION-GATE"]);
 
     // Ledger: one tag per successful apply, on the applied commit, and audit "ok" applies agree.
     const applies = { dev: [commits.c1, commits.c2, commits.c3, commits.c4], staging: [commits.c3, commits.c4], prod: [commits.c3] };
     for (const env of ENV_NAMES) {
       expect({ env, commits: ledgerTags(ledger, env).map((t) => t.commit) }).toEqual({ env, commits: applies[env] });
-      expect(auditRecords(env).filter((r) => r.command.startsWith("apply") && r.result === "ok")).toHaveLength(applies[env].length);
+      expect((await audit(env)).filter((r) => r.command.startsWith("apply") && r.result === "ok")).toHaveLength(applies[env].length);
       const listed = await cli(["ledger", env]);
       expectExit(listed, 0);
       for (const c of applies[env]) expect(listed.out).toContain(c);

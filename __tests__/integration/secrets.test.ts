@@ -17,6 +17,7 @@
  * be committed), its ledger its own repository; everything lives in temporary folders and on this file's
  * own emulator. Figures (counts, times) are printed for the issue's note.
  */
+import { auditRecords } from "../helpers/store-records";
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -100,7 +101,7 @@ describe("secrets never enter a plan file or the state (issue 14)", () => {
       "summary.txt": readFileSync(join(bundle.dir, "summary.txt"), "utf8"),
       "manifest.json": readFileSync(join(bundle.dir, "manifest.json"), "utf8"),
       "review (out + html)": review.out + htmlFiles.map((f) => readFileSync(join(bundle.dir, f), "utf8")).join("\n"),
-      audit: readFileSync(join(home, "_audit", `${env}.jsonl`), "utf8"),
+      "audit (the env's store)": JSON.stringify(await auditRecords(vars, env)),
     };
   }
 
