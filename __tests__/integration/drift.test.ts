@@ -42,5 +42,5 @@ describe("promote drift (emulator)", () => {
     expectExit(await w.promote(["drift", "dev"]), 3);
     const records = (await auditRecords(w.vars, "dev")).filter((r) => r.command === "drift");
     expect(records.map((r) => r.detail)).toEqual(["no state", "no drift", expect.stringContaining("drift: 1 resource(s): aws_vpc.main"), expect.stringContaining("aws_vpc.main")]);
-  }, 240_000);
+  }, 600_000);
 });

@@ -80,7 +80,7 @@ describe("promote rollback (emulator)", () => {
     expectExit(again, 0);
     expect(bundleOf(w, again.out).m.counts).toEqual({ add: 0, change: 0, destroy: 0, replace: 0 });
     expect((await auditRecords(w.vars, "prod")).filter((r) => r.command === "rollback").map((r) => r.result)).toEqual(["ok", "ok"]);
-  }, 420_000);
+  }, 720_000);
 
   it("doctor: prod now runs a commit staging's ledger does not have (exit 1, commit-not-promoted)", async () => {
     const r = await w.promote(["doctor", "--no-drift"]);

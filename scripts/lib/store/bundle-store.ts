@@ -13,6 +13,7 @@
  * written over later is ever handed to review or apply. "Applied" means any version of the applied
  * record exists, delete markers included: deleting the record does not make a bundle applicable again.
  */
+import { SIGNED_APPROVAL_FILE } from "../engine/core/approval-statement";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { AwsClients } from "./aws";
@@ -29,7 +30,6 @@ export const SECRET_FILES = new Set(["plan.tfplan"]);
 const BUNDLE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** A signed approval: a principal (a lower-case e-mail, as the engine's io/store.ts names it) + `.approval.json`. */
-const SIGNED_APPROVAL_FILE = /^[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9.-]{1,253}\.approval\.json$/;
 const COMMIT = /^[0-9a-f]{7,64}$/;
 
 const markerSchema = z

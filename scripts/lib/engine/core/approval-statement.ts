@@ -123,6 +123,12 @@ export function formatSignedApproval(statementText: string, armoredSignature: st
   return JSON.stringify(record, null, 2) + "\n";
 }
 
+/**
+ * The file name of one approver's signed approval: a principal (a lower-case e-mail, no path separator)
+ * + `.approval.json`. The one pattern the engine's bundle store and the S3 store both check names against.
+ */
+export const SIGNED_APPROVAL_FILE = /^[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9.-]{1,253}\.approval\.json$/;
+
 /** Whether a candidate for the file name of one approver's approval is safe (`<principal>.approval.json`). */
 export function approvalFileName(principal: string): `${string}.approval.json` {
   if (!PRINCIPAL_PATTERN.test(principal)) throw new Error(`an approver principal is a lower-case e-mail address, but ${JSON.stringify(principal)} was provided`);

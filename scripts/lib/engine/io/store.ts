@@ -10,6 +10,7 @@
  * - ids match BUNDLE_ID_PATTERN (bundle.ts); file names are the FILES values, or one approver's signed
  *   approval `<principal>.approval.json` (several per bundle; readers list them: io/signatures.ts).
  */
+import { SIGNED_APPROVAL_FILE } from "../core/approval-statement";
 import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUNDLE_ID_PATTERN, listBundles } from "./bundle";
@@ -20,8 +21,6 @@ export type SignedApprovalFileName = `${string}.approval.json`;
 
 export type BundleFileName = "plan.tfplan" | "manifest.json" | "summary.txt" | "policy.json" | "approval.json" | "applied.json" | SignedApprovalFileName;
 
-/** A signed approval's file name is a principal (a lower-case e-mail, no path separator) + `.approval.json`. */
-const SIGNED_APPROVAL_FILE = /^[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9.-]{1,253}\.approval\.json$/;
 
 function checkFileName(file: string): void {
   const fixed = ["plan.tfplan", "manifest.json", "summary.txt", "policy.json", "approval.json", "applied.json"];
