@@ -145,9 +145,10 @@ async function applyLocked(ctx: EngineContext, cfg: EnvConfig, dir: string, by: 
       throw failure("apply", run);
     }
     let applied: Applied = { ...started, status: "succeeded", finishedAt: ctx.now().toISOString() };
-    await writeApplied(store, env, id, applied);
-    // Bookkeeping: recoverable and idempotent (`promote complete`), and said so when it fails.
+    // Bookkeeping: recoverable and idempotent (`promote complete`), and said so when it fails (the store
+    // unreachable right after terraform applied included: the claim says "started" until it is recorded).
     try {
+      await writeApplied(store, env, id, applied);
       const stateAfter = await tfStatePull(ctx, cwd);
       applied = { ...applied, stateAfter };
       await writeApplied(store, env, id, applied);

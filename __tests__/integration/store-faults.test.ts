@@ -1,0 +1,158 @@
+/**
+ * Issue 12, faults of the shared store (the default store), with the real CLI in-process, real terraform
+ * and the emulator behind a fault proxy (helpers/fault-proxy.ts: every request of the engine and of
+ * terraform goes through it, and a rule cuts exactly the requests it names, as a stopped emulator or a
+ * dropped connection would):
+ *
+ *   1. the connection drops while a plan uploads its bundle (the commit marker never arrives): a named
+ *      error, the bundle invisible to every command (BUNDLE-INCOMPLETE by name), state untouched, the
+ *      error in the audit log;
+ *   2. the store is unreachable at apply: an error naming the store before terraform runs, no claim, the
+ *      state untouched; once it is back the same bundle applies;
+ *   3. the store goes away after terraform applied (the outcome cannot be written): APPLY-NOT-RECORDED,
+ *      the next plan refuses APPLY-UNFINISHED, and `promote complete` records the outcome once the store
+ *      is back. Nothing is lost: the claim, the state and the audit chain are whole.
+ */
+import { getEnvironment } from "../../envs";
+import { withEmulator, type TestEmulator } from "../helpers/emulator";
+import { startFaultProxy, type FaultProxy } from "../helpers/fault-proxy";
+import { expectExit, standinWorld, type Run, type StandinWorld } from "../helpers/standin";
+import { auditRecords, withEnvStore } from "../helpers/store-records";
+
+const ENV = "dev";
+const cfg = getEnvironment(ENV);
+const STORE = `/${cfg.store.bucket}`;
+const STEP_MS = 8 * 60_000;
+
+describe("faults of the shared store (fault proxy in front of the emulator)", () => {
+  const emu = withEmulator();
+  let proxy: FaultProxy;
+  let w: StandinWorld;
+
+  const refusedWith = (r: Run, id: string) => {
+    if (r.code !== 1 || !r.err.includes(`REFUSED ${id}:`)) throw new Error(`expected refusal ${id}, got exit ${r.code}\n${r.out.slice(-1500)}\n${r.err.slice(-2500)}`);
+  };
+  const bundleIdOf = (r: Run): string => {
+    const dir = /Bundle:\s+(\S+)/.exec(r.out)?.[1];
+    if (!dir) throw new Error(`no bundle in the output:\n${r.out.slice(-2000)}\n${r.err.slice(-2000)}`);
+    return dir.split("/").slice(-1)[0];
+  };
+  /** The env's state object as the state bucket has it, read past the proxy ("(none)" before the first apply). */
+  const stateObject = async (): Promise<string> => {
+    const { S3Client, GetObjectCommand } = await import("@aws-sdk/client-s3");
+    const creds = await w.credentials();
+    const s3 = new S3Client({ endpoint: emu().endpoint, region: cfg.region, credentials: creds, forcePathStyle: true });
+    try {
+      const got = await s3.send(new GetObjectCommand({ Bucket: cfg.stateBackend.bucket, Key: cfg.stateBackend.key }));
+      return await got.Body!.transformToString();
+    } catch (e) {
+      if ((e as Error).name === "NoSuchKey") return "(none)";
+      throw e;
+    } finally {
+      s3.destroy();
+    }
+  };
+
+  beforeAll(async () => {
+    proxy = await startFaultProxy(emu().endpoint);
+    const through: TestEmulator = { ...emu(), endpoint: proxy.endpoint, env: { ...emu().env, LOCAL_ENDPOINT: proxy.endpoint } };
+    w = await standinWorld(through, ENV);
+    w.commit({ version: "a" });
+  }, STEP_MS);
+
+  afterAll(async () => {
+    w?.cleanup();
+    await proxy?.close();
+  });
+
+  it(
+    "1: the connection drops while a plan uploads its bundle: a named error, nothing any command can pick up, state untouched, the error audited",
+    async () => {
+      const before = await stateObject();
+      proxy.cut((r) => r.method === "PUT" && r.path.startsWith(`${STORE}/bundles/`) && r.path.includes("/complete.json"));
+      const r = await w.promote(["plan", ENV]);
+      proxy.clear();
+      expectExit(r, 2);
+      expect(r.err).toMatch(/complete\.json/);
+      // the upload never finished: its files are in the store, but no command lists or takes it
+      const partial = await withEnvStore(w.vars, ENV, (s) => s.bundles.bucket.listKeys("bundles/"));
+      const ids = [...new Set(partial.map((k) => k.split("/")[1]))];
+      expect(ids).toHaveLength(1);
+      expect(partial.some((k) => k.endsWith("/plan.tfplan"))).toBe(true);
+      expect(partial.some((k) => k.endsWith("/complete.json"))).toBe(false);
+      const listed = await w.promote(["bundles", ENV]);
+      expectExit(listed, 0);
+      expect(listed.out).not.toContain(ids[0]);
+      refusedWith(await w.promote(["apply", ENV, ids[0]]), "BUNDLE-INCOMPLETE");
+      refusedWith(await w.promote(["review", ENV, ids[0]], "bob"), "BUNDLE-INCOMPLETE");
+      expect(await stateObject()).toBe(before);
+      const audit = await auditRecords(w.vars, ENV);
+      expect(audit.filter((a) => a.command === "plan").map((a) => a.result)).toEqual(["error"]);
+      expectExit(await w.promote(["audit", "verify", ENV]), 0);
+    },
+    STEP_MS,
+  );
+
+  it(
+    "2: the store is unreachable at apply: an error naming it before terraform runs, no claim, state untouched; back, the same bundle applies",
+    async () => {
+      const planned = await w.promote(["plan", ENV]);
+      expectExit(planned, 0);
+      const id = bundleIdOf(planned);
+      const before = await stateObject();
+      proxy.cut((r) => r.path.startsWith(`${STORE}/`) || r.path.startsWith(`${STORE}?`));
+      const r = await w.promote(["apply", ENV, id]);
+      const cut = proxy.cutCount;
+      const terraformRan = proxy.seen.some((s) => s.path.startsWith(`/${cfg.stateBackend.bucket}`));
+      proxy.clear();
+      expectExit(r, 2);
+      expect(cut).toBeGreaterThan(0);
+      expect(r.err).toContain(cfg.store.bucket);
+      expect(r.out).not.toContain("Apply complete");
+      expect(terraformRan).toBe(false);
+      expect(await stateObject()).toBe(before);
+      expect(await withEnvStore(w.vars, ENV, (s) => s.bundles.bucket.listKeys("applied/"))).toEqual([]);
+
+      const again = await w.promote(["apply", ENV, id]);
+      expectExit(again, 0);
+      expect(await stateObject()).not.toBe(before);
+      expect(await withEnvStore(w.vars, ENV, (s) => s.bundles.bucket.listKeys("applied/"))).toHaveLength(1);
+      expectExit(await w.promote(["audit", "verify", ENV]), 0);
+    },
+    STEP_MS,
+  );
+
+  it(
+    "3: the store goes away after terraform applied: APPLY-NOT-RECORDED, the next plan refuses APPLY-UNFINISHED, `promote complete` records it once the store is back",
+    async () => {
+      w.commit({ version: "b" });
+      const planned = await w.promote(["plan", ENV]);
+      expectExit(planned, 0);
+      const id = bundleIdOf(planned);
+      // the claim and the intent record pass; from the moment terraform writes the new state, the store is gone
+      let stateWritten = false;
+      proxy.cut((r) => {
+        if (r.method === "PUT" && r.path.startsWith(`/${cfg.stateBackend.bucket}/`)) stateWritten = true;
+        return stateWritten && (r.path.startsWith(`${STORE}/`) || r.path.startsWith(`${STORE}?`));
+      });
+      const r = await w.promote(["apply", ENV, id]);
+      proxy.clear();
+      expect(stateWritten).toBe(true);
+      expect(r.code).not.toBe(0);
+      expect(`${r.out}\n${r.err}`).toContain("APPLY-NOT-RECORDED");
+      // the apply happened (terraform's state is the new one) and its claim is kept
+      expect(await stateObject()).toContain('"version": "b"');
+      const claims = await withEnvStore(w.vars, ENV, (s) => s.bundles.bucket.listKeys("applied/"));
+      expect(claims.filter((k) => k.endsWith(`/${id}.json`))).toHaveLength(1);
+
+      refusedWith(await w.promote(["plan", ENV]), "APPLY-UNFINISHED");
+      const completed = await w.promote(["complete", ENV, id]);
+      expectExit(completed, 0);
+      const status = await withEnvStore(w.vars, ENV, async (s) => JSON.parse((await s.bundles.bucket.get(`bundles/${id}/applied.json`))!.body.toString("utf8")) as { status: string });
+      expect(status.status).toBe("succeeded");
+      expectExit(await w.promote(["plan", ENV]), 0);
+      expectExit(await w.promote(["audit", "verify", ENV]), 0);
+    },
+    STEP_MS,
+  );
+});
