@@ -42,8 +42,8 @@ export async function putStoreApproval(vars: NodeJS.ProcessEnv, env: string, bun
 
 /**
  * The records a succeeded, clean apply of `commit` leaves in the env's store (a bundle whose manifest
- * names the commit, its create-only applied claim, its status "succeeded"): what the promotion gate of
- * the next env reads. For tests whose subject is a later env; writing them needs the env's deploy role.
+ * names the commit, its create-only applied claim, its status "succeeded" and its outcome): what the
+ * promotion gate of the next env reads. For tests whose subject is a later env; writing them needs the env's deploy role.
  */
 export async function recordStoreApply(vars: NodeJS.ProcessEnv, env: string, commit: string, now = new Date()): Promise<string> {
   const id = `${now.toISOString().replace(/[-:]/g, "").replace(/\.(\d{3})Z$/, "$1Z")}-recorded`;
@@ -53,6 +53,7 @@ export async function recordStoreApply(vars: NodeJS.ProcessEnv, env: string, com
     await s.bundles.markApplied({ schemaVersion: 1, env, bundleId: id, commit, planSha256: "0".repeat(64), appliedAt: now.toISOString(), by: "integration-test", host: "integration-test" });
     const status = { schemaVersion: 1, status: "succeeded", planSha256: "0".repeat(64), appliedBy: "integration-test", startedAt: now.toISOString(), finishedAt: now.toISOString(), stateAfter: null, ledgerTag: null };
     await s.bundles.bucket.put(`bundles/${id}/applied.json`, `${JSON.stringify(status, null, 2)}\n`, { kmsKeyArn: s.kmsKeyArn });
+    await s.bundles.markOutcome({ schemaVersion: 1, env, bundleId: id, commit, status: "succeeded", dirty: false, at: now.toISOString() });
   });
   return id;
 }

@@ -6,7 +6,8 @@
  * chain and the ledger are intact and truthful afterwards.
  *
  * The tests share one world (dev, staging, prod backends created through the SDK; the checkout is also
- * the ledger) and run in order; the stopped-emulator test has an emulator of its own.
+ * the ledger; the local store, PROMOTE_STORE=local) and run in order; the stopped-emulator test has an
+ * emulator of its own.
  */
 import { spawn } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -178,6 +179,11 @@ describe("issue 11: apply's integrity and crash safety, attacked", () => {
     mkdirSync(checkout);
     gitInit(checkout);
     vars = isolatedVars(emu(), {
+      // The one-machine store, chosen explicitly: these attacks are on this machine's process and files
+      // (the private plan copy, the guard, a crash, a dead endpoint), the same with either store; this
+      // suite is also the end-to-end run of PROMOTE_STORE=local. The shared store's own faults and
+      // attacks: store.test.ts, store-faults.test.ts, promote.test.ts, signed-approvals.test.ts.
+      PROMOTE_STORE: "local",
       PROMOTE_CHECKOUT_DIR: checkout,
       PROMOTE_HOME: plansDir,
       PROMOTE_LEDGER_DIR: checkout,

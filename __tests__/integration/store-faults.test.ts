@@ -23,6 +23,8 @@ const ENV = "dev";
 const cfg = getEnvironment(ENV);
 const STORE = `/${cfg.store.bucket}`;
 const STEP_MS = 8 * 60_000;
+/** A request to dev's store bucket (path style: /<bucket>, /<bucket>/<key>, /<bucket>?<query>). */
+const inStore = (path: string): boolean => path === STORE || path.startsWith(`${STORE}/`) || path.startsWith(`${STORE}?`);
 
 describe("faults of the shared store (fault proxy in front of the emulator)", () => {
   const emu = withEmulator();
@@ -100,12 +102,13 @@ describe("faults of the shared store (fault proxy in front of the emulator)", ()
       expectExit(planned, 0);
       const id = bundleIdOf(planned);
       const before = await stateObject();
-      proxy.cut((r) => r.path.startsWith(`${STORE}/`) || r.path.startsWith(`${STORE}?`));
+      proxy.clear();
+      proxy.cut((r) => inStore(r.path));
       const r = await w.promote(["apply", ENV, id]);
       const cut = proxy.cutCount;
       const terraformRan = proxy.seen.some((s) => s.path.startsWith(`/${cfg.stateBackend.bucket}`));
       proxy.clear();
-      expectExit(r, 2);
+      if (r.code !== 2) throw new Error(`expected exit 2, got ${r.code}\n${r.out.slice(-1500)}\n${r.err.slice(-2500)}`);
       expect(cut).toBeGreaterThan(0);
       expect(r.err).toContain(cfg.store.bucket);
       expect(r.out).not.toContain("Apply complete");
@@ -133,7 +136,7 @@ describe("faults of the shared store (fault proxy in front of the emulator)", ()
       let stateWritten = false;
       proxy.cut((r) => {
         if (r.method === "PUT" && r.path.startsWith(`/${cfg.stateBackend.bucket}/`)) stateWritten = true;
-        return stateWritten && (r.path.startsWith(`${STORE}/`) || r.path.startsWith(`${STORE}?`));
+        return stateWritten && inStore(r.path);
       });
       const r = await w.promote(["apply", ENV, id]);
       proxy.clear();

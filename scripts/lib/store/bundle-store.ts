@@ -59,6 +59,28 @@ export const appliedRecordSchema = z
 
 export type AppliedRecord = z.infer<typeof appliedRecordSchema>;
 
+/**
+ * How an apply ended, beside its claim under applied/<commit>/: create-only, written once when the
+ * apply's final status is recorded (the first outcome stands). It is what the next env's promotion gate
+ * reads through the gate-reader role, which may read nothing but applied/ (constructs/delivery-roles.ts).
+ */
+export const appliedOutcomeSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    env: z.string(),
+    bundleId: z.string(),
+    commit: z.string().regex(COMMIT),
+    status: z.enum(["succeeded", "failed", "incident", "interrupted"]),
+    /** The bundle was planned from uncommitted changes (its manifest's git.dirty): it opens no gate. */
+    dirty: z.boolean(),
+    at: z.string(),
+  })
+  .strict();
+
+export type AppliedOutcome = z.infer<typeof appliedOutcomeSchema>;
+
+const OUTCOME_SUFFIX = ".outcome.json";
+
 export interface BundleStoreOptions {
   readonly env: string;
   /** The env's account: the bucket must belong to it. */
@@ -128,6 +150,10 @@ export class S3BundleStore {
 
   appliedKey(commit: string, id: string): string {
     return `${APPLIED_PREFIX}${commit}/${id}.json`;
+  }
+
+  outcomeKey(commit: string, id: string): string {
+    return `${APPLIED_PREFIX}${commit}/${id}${OUTCOME_SUFFIX}`;
   }
 
   /**
@@ -278,10 +304,53 @@ export class S3BundleStore {
     }
   }
 
+  /**
+   * Records how the claimed apply ended (create-only; a second outcome of the same bundle leaves the
+   * first one standing and returns false). Refuses to record an outcome of a bundle never claimed.
+   */
+  async markOutcome(outcome: AppliedOutcome): Promise<boolean> {
+    const o = appliedOutcomeSchema.parse(outcome);
+    if (o.env !== this.env) throw new StoreError(`outcome of ${o.env} written to the store of ${this.env}`);
+    checkName("bundle id", o.bundleId, BUNDLE_ID);
+    if (!(await this.isApplied(o.commit, o.bundleId))) throw new StoreError(`outcome of bundle ${o.bundleId}: it was never claimed (no ${this.appliedKey(o.commit, o.bundleId)})`);
+    try {
+      await this.bucket.putCreateOnly(this.outcomeKey(o.commit, o.bundleId), JSON.stringify(o, null, 2), { kmsKeyArn: this.opts.kmsKeyArn });
+      return true;
+    } catch (e) {
+      if (e instanceof KeyExists) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * The gate's evidence for `commit`: each claimed apply of it with its outcome (null while none is
+   * recorded), read from applied/ only (the gate-reader role's whole view of the store): claims and
+   * outcomes by their first version (a later one is an overwrite, which the bucket policy forbids).
+   */
+  async gateEvidence(commit: string): Promise<Array<{ record: AppliedRecord; outcome: AppliedOutcome | null }>> {
+    const out: Array<{ record: AppliedRecord; outcome: AppliedOutcome | null }> = [];
+    for (const record of await this.appliedRecords(commit)) {
+      const key = this.outcomeKey(commit, record.bundleId);
+      const versions = (await this.bucket.listVersions(key)).filter((v) => v.key === key && !v.deleteMarker);
+      if (versions.length === 0) {
+        out.push({ record, outcome: null });
+        continue;
+      }
+      const first = versions.reduce((a, b) => ((a.lastModified?.getTime() ?? 0) <= (b.lastModified?.getTime() ?? 0) ? a : b));
+      const got = await this.bucket.get(key, first.versionId);
+      const parsed = got === null ? null : appliedOutcomeSchema.safeParse(JSON.parse(got.body.toString("utf8")));
+      if (parsed === null || !parsed.success || parsed.data.env !== this.env || parsed.data.commit !== commit || parsed.data.bundleId !== record.bundleId) {
+        throw new StoreError(`s3://${this.opts.bucket}/${key} is not the outcome of ${this.env}'s apply of bundle ${record.bundleId} (${commit})`);
+      }
+      out.push({ record, outcome: parsed.data });
+    }
+    return out;
+  }
+
   /** The applied records of a commit (the gate of the next env), oldest first; unreadable ones are skipped by no one: they throw. */
   async appliedRecords(commit: string): Promise<AppliedRecord[]> {
     checkName("commit", commit, COMMIT);
-    const keys = await this.bucket.listKeys(`${APPLIED_PREFIX}${commit}/`);
+    const keys = (await this.bucket.listKeys(`${APPLIED_PREFIX}${commit}/`)).filter((k) => !k.endsWith(OUTCOME_SUFFIX));
     const records: AppliedRecord[] = [];
     for (const key of keys) {
       const versions = (await this.bucket.listVersions(key)).filter((v) => v.key === key && !v.deleteMarker);

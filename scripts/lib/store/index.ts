@@ -13,12 +13,12 @@ import { CidrClaims, LeaseLock } from "./lease-lock";
 
 export { S3AuditLog } from "./audit-log";
 export { AwsClients, connectionFromEnv, DEFAULT_TIMEOUTS, type Connection, type Timeouts } from "./aws";
-export { S3BundleStore, openBundleStore, resolveKmsKeyArn, type AppliedRecord, type BundleMarker } from "./bundle-store";
+export { S3BundleStore, openBundleStore, resolveKmsKeyArn, type AppliedOutcome, type AppliedRecord, type BundleMarker } from "./bundle-store";
 export { StoreError, StoreRefusal, STORE_RULES, type StoreRuleId } from "./errors";
 export { CidrClaims, LeaseLock, type Lease, type LeaseHolder } from "./lease-lock";
 
 /** Which of the env's roles the store is reached as. */
-export type StoreRole = "deploy" | "plan" | "bootstrap" | "breakGlass";
+export type StoreRole = "deploy" | "plan" | "bootstrap" | "breakGlass" | "gateReader";
 
 export function storeRoleArn(config: EnvConfig, role: StoreRole): string {
   const name = {
@@ -26,6 +26,7 @@ export function storeRoleArn(config: EnvConfig, role: StoreRole): string {
     plan: config.account.planRoleName,
     bootstrap: config.account.bootstrapRoleName,
     breakGlass: config.account.breakGlassRoleName,
+    gateReader: config.account.gateReaderRoleName,
   }[role];
   return `arn:aws:iam::${config.account.id}:role/${name}`;
 }
@@ -70,6 +71,19 @@ export async function openEnvStore(config: EnvConfig, opts: OpenOptions = {}): P
     clients.destroy();
     throw e;
   }
+}
+
+/**
+ * The promotion gate's view of an env's store, as its gate-reader role (which the next env's plan and
+ * deploy roles may assume): applied/ only. It reads, it never writes, so it needs neither the KMS key's
+ * description nor HeadBucket (neither of which that role may do); every request still carries
+ * ExpectedBucketOwner = the env's account, so another account's bucket answers 403.
+ */
+export function openGateReader(config: EnvConfig, opts: Omit<OpenOptions, "role"> = {}): { bundles: S3BundleStore; close(): void } {
+  const clients = new AwsClients(
+    connectionFromEnv({ region: config.region, roleArn: storeRoleArn(config, "gateReader"), sessionName: opts.sessionName ?? `promote-gate-${config.name}`, vars: opts.vars, timeouts: opts.timeouts }),
+  );
+  return { bundles: new S3BundleStore({ env: config.name, accountId: config.account.id, bucket: config.store.bucket, kmsKeyArn: "", clients }), close: () => clients.destroy() };
 }
 
 /** CIDR claims of ephemeral envs, in their base env's lock table. */

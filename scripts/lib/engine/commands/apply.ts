@@ -146,9 +146,12 @@ async function applyLocked(ctx: EngineContext, cfg: EnvConfig, dir: string, by: 
     }
     let applied: Applied = { ...started, status: "succeeded", finishedAt: ctx.now().toISOString() };
     // Bookkeeping: recoverable and idempotent (`promote complete`), and said so when it fails (the store
-    // unreachable right after terraform applied included: the claim says "started" until it is recorded).
+    // unreachable right after terraform applied included: the claim says "started" until it is recorded,
+    // and the private copy stays with terraform's exit record beside it, which `promote complete` reads).
+    let recorded = false;
     try {
       await writeApplied(store, env, id, applied);
+      recorded = true;
       const stateAfter = await tfStatePull(ctx, cwd);
       applied = { ...applied, stateAfter };
       await writeApplied(store, env, id, applied);
@@ -164,7 +167,7 @@ async function applyLocked(ctx: EngineContext, cfg: EnvConfig, dir: string, by: 
       keepCopy = false;
       ctx.io.out(`\nApplied ${env}/${manifest.id} (plan SHA-256 ${manifest.plan.sha256}); state serial ${stateAfter?.serial ?? "-"}; ledger tag ${tag ?? "none (dirty bundle)"}\n`);
     } catch (e) {
-      keepCopy = false;
+      keepCopy = !recorded;
       const cause = e instanceof EngineError ? `${e.message}${e.detail ? `: ${e.detail}` : ""}` : (e as Error).message;
       throw new EngineError(`APPLY-NOT-RECORDED: terraform applied ${env}/${manifest.id}, but recording it failed (${cause.split("\n")[0].slice(0, 300)}); fix the cause, then run \`promote complete ${env} ${manifest.id}\` (safe to run again)`);
     }

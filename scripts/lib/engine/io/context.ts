@@ -17,7 +17,7 @@ import { acquireLock, describeHolder } from "./lock";
 import { auditPath, envLockPath, envPlansDir, resolvePaths, type EnginePaths } from "./paths";
 import { fixFor } from "../core/rules";
 import { LocalBundleStore, type BundleStore } from "./store";
-import { S3EngineStore, StoreAudit, openStore, storeCall, storeKind, type EngineAudit } from "./s3-store";
+import { S3EngineStore, StoreAudit, openGateStore, openStore, storeCall, storeKind, type EngineAudit } from "./s3-store";
 
 /**
  * Files whose uncommitted changes make a gated plan refuse (WORKTREE-DIRTY) and mark a bundle dirty: what
@@ -148,27 +148,18 @@ export function previousEnvApplies(ctx: EngineContext, cfg: EnvConfig) {
 
 /**
  * The gate's applies of the previous env for planning `commit`. With the shared store a ledger tag of
- * `commit` counts only when the previous env's store holds a succeeded, clean apply of it (its applied
- * record, create-only, and its status): a tag anyone who can push tags wrote (`deployed/<from>/*` on a
- * commit never applied there) is dropped, and the gate stays shut (PROMOTION-GATE). Tags of other commits
- * pass unchanged (the rollback rule reads them).
+ * `commit` counts only when the previous env's store holds a succeeded, clean apply of it: its applied
+ * claim and its outcome, both create-only under applied/<commit>/, read as that env's gate reader. A tag
+ * anyone who can push tags wrote (`deployed/<from>/*` on a commit never applied there) is dropped, and
+ * the gate stays shut (PROMOTION-GATE). Tags of other commits pass unchanged (the rollback rule reads them).
  */
 export async function gateApplies(ctx: EngineContext, cfg: EnvConfig, commit: string): Promise<ReturnType<typeof previousEnvApplies>> {
   const entries = previousEnvApplies(ctx, cfg);
   if (storeKind(ctx.vars) === "local" || cfg.delivery.promotesFrom === null || !entries.some((e) => e.commit === commit)) return entries;
   const from = envConfig(ctx, cfg.delivery.promotesFrom);
-  const store = await openStore(from, ctx.vars);
-  const applied = await storeCall(async () => {
-    for (const record of await store.bundles.appliedRecords(commit)) {
-      const status = await store.bundles.bucket.get(`bundles/${record.bundleId}/applied.json`);
-      const manifest = await store.bundles.readFile(record.bundleId, "manifest.json").catch(() => null);
-      if (status === null || manifest === null) continue;
-      const s = JSON.parse(status.body.toString("utf8")) as { status?: string };
-      const m = JSON.parse(manifest.toString("utf8")) as { git?: { commit?: string; dirty?: boolean } };
-      if (s.status === "succeeded" && m.git?.commit === commit && m.git.dirty === false) return true;
-    }
-    return false;
-  });
+  // Through the previous env's gate-reader role: it reads applied/ and nothing else of that store.
+  const reader = await openGateStore(from, ctx.vars);
+  const applied = await storeCall(async () => (await reader.bundles.gateEvidence(commit)).some(({ outcome }) => outcome !== null && outcome.status === "succeeded" && !outcome.dirty));
   if (applied) return entries;
   ctx.io.err(`promotion gate: the deployed/${from.name}/* tag of ${commit.slice(0, 12)} has no succeeded apply behind it in ${from.name}'s store (s3://${from.store.bucket}/applied/${commit}/): ignored\n`);
   return entries.filter((e) => e.commit !== commit);

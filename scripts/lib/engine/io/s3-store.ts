@@ -82,10 +82,26 @@ export function openStore(cfg: EnvConfig, vars: NodeJS.ProcessEnv): Promise<EnvS
   return p;
 }
 
+type GateReader = ReturnType<typeof import("../../store").openGateReader>;
+const gateReaders = new Map<string, GateReader>();
+
+/** The previous env's store as the promotion gate sees it (its gate-reader role: applied/ only), one per env and process. */
+export async function openGateStore(cfg: EnvConfig, vars: NodeJS.ProcessEnv): Promise<GateReader> {
+  const key = `${cfg.name}\0${cfg.account.id}\0${cfg.store.bucket}\0${vars.LOCAL_ENDPOINT ?? ""}`;
+  let r = gateReaders.get(key);
+  if (r === undefined) {
+    r = (await import("../../store")).openGateReader(cfg, { vars, sessionName: `promote-gate-${cfg.name}` });
+    gateReaders.set(key, r);
+  }
+  return r;
+}
+
 /** Closes every opened store's clients (their sockets would keep the process alive). */
 export async function closeStores(): Promise<void> {
   const all = [...opened.values()];
   opened.clear();
+  for (const r of gateReaders.values()) r.close();
+  gateReaders.clear();
   for (const p of all) {
     try {
       (await p).close();
@@ -182,8 +198,21 @@ export class S3EngineStore implements BundleStore {
       if (file !== FILES.applied) throw new EngineError(`the store replaces no bundle file but the applied status (asked: ${file})`);
       const s = await this.open(env);
       await s.bundles.bucket.put(`bundles/${id}/${file}`, data, { kmsKeyArn: s.kmsKeyArn });
+      await this.recordOutcome(s, env, id, data);
       await this.cacheWrite(env, id, file, data);
     });
+  }
+
+  /**
+   * A final status (not "started") also becomes the apply's outcome under applied/<commit>/, create-only
+   * (the first one stands): what the next env's gate reads, through a role that reads nothing else.
+   */
+  private async recordOutcome(s: EnvStore, env: string, id: string, statusText: string | Buffer): Promise<void> {
+    const applied = parseWith(appliedSchema, statusText.toString());
+    if (!applied.ok || applied.value.status === "started") return;
+    const m = parseWith(manifestSchema, (await s.bundles.readFile(id, FILES.manifest)).toString("utf8"));
+    if (!m.ok) throw new EngineError(`bundle ${env}/${id} in the store: manifest.json does not match the manifest schema`);
+    await s.bundles.markOutcome({ schemaVersion: 1, env, bundleId: id, commit: m.value.git.commit, status: applied.value.status, dirty: m.value.git.dirty, at: applied.value.finishedAt ?? new Date().toISOString() });
   }
 
   create(env: string, id: string, file: BundleFileName, data: string | Buffer): Promise<boolean> {
@@ -226,6 +255,7 @@ export class S3EngineStore implements BundleStore {
       const failed: Applied = { ...parsed.value, status: "failed", finishedAt: new Date().toISOString() };
       const text = `${JSON.stringify(appliedSchema.parse(failed), null, 2)}\n`;
       await s.bundles.bucket.put(`bundles/${id}/${file}`, text, { kmsKeyArn: s.kmsKeyArn });
+      await this.recordOutcome(s, env, id, text);
       await this.cacheWrite(env, id, file, text);
     });
   }
