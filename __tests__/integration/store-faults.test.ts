@@ -30,6 +30,7 @@ describe("faults of the shared store (fault proxy in front of the emulator)", ()
   const emu = withEmulator();
   let proxy: FaultProxy;
   let w: StandinWorld;
+  let commitA: string;
 
   const refusedWith = (r: Run, id: string) => {
     if (r.code !== 1 || !r.err.includes(`REFUSED ${id}:`)) throw new Error(`expected refusal ${id}, got exit ${r.code}\n${r.out.slice(-1500)}\n${r.err.slice(-2500)}`);
@@ -59,7 +60,7 @@ describe("faults of the shared store (fault proxy in front of the emulator)", ()
     proxy = await startFaultProxy(emu().endpoint);
     const through: TestEmulator = { ...emu(), endpoint: proxy.endpoint, env: { ...emu().env, LOCAL_ENDPOINT: proxy.endpoint } };
     w = await standinWorld(through, ENV);
-    w.commit({ version: "a" });
+    commitA = w.commit({ version: "a" });
   }, STEP_MS);
 
   afterAll(async () => {
@@ -119,7 +120,9 @@ describe("faults of the shared store (fault proxy in front of the emulator)", ()
       const again = await w.promote(["apply", ENV, id]);
       expectExit(again, 0);
       expect(await stateObject()).not.toBe(before);
-      expect(await withEnvStore(w.vars, ENV, (s) => s.bundles.bucket.listKeys("applied/"))).toHaveLength(1);
+      const commit = commitA;
+      expect(await withEnvStore(w.vars, ENV, (s) => s.bundles.bucket.listKeys("applied/"))).toEqual([`applied/${commit}/${id}.json`, `applied/${commit}/${id}.outcome.json`]);
+      expect((await withEnvStore(w.vars, ENV, (s) => s.bundles.gateEvidence(commit))).map((e) => e.outcome?.status)).toEqual(["succeeded"]);
       expectExit(await w.promote(["audit", "verify", ENV]), 0);
     },
     STEP_MS,
