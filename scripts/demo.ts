@@ -292,8 +292,8 @@ async function main(argv: string[]): Promise<number> {
         if (!v.ok) throw new DemoFailure(`prod's audit log in the store is broken at record ${v.seq}: ${v.reason}`);
         return s.audit.records();
       });
-      say(`last records of prod's audit log (s3://${prodCfg.store.bucket}/audit/prod/, read with the store library):`);
-      for (const r of records.slice(-6)) {
+      say(`the last ${Math.min(records.length, 10)} of ${records.length} records of prod's audit log (s3://${prodCfg.store.bucket}/audit/prod/, read with the store library):`);
+      for (const r of records.slice(-10)) {
         const outcome = r.result === "refused" ? `refused ${r.refusalId}` : r.result;
         say(`  #${r.seq} ${r.at} ${r.command} by ${r.by}: ${outcome}${r.bundleId ? ` bundle ${r.bundleId}` : ""}${r.approver ? ` (approver ${r.approver})` : ""}`);
       }
