@@ -227,6 +227,35 @@ describe("the shared store (PROMOTE_STORE=s3): three homes, one record", () => {
     expect(existsSync(join(homes.C.vars.PROMOTE_HOME as string, ENV, id))).toBe(false);
   }, STEP_MS);
 
+  it("a bundle file written over after its marker (a second object version) is refused BUNDLE-INCOMPLETE by review and apply, from any home", async () => {
+    // GIVEN a complete bundle planned by A, whose plan file someone who can write the bucket writes over:
+    // a new object version with one byte flipped (versioning keeps the original, which the marker names)
+    const planned = await homes.A.cli(["plan", ENV]);
+    expectExit(planned, 0);
+    const id = bundleIdOf(planned);
+    const store = await openEnvStore(cfg, { vars: homes.A.vars });
+    const key = `bundles/${id}/plan.tfplan`;
+    try {
+      const bytes = Buffer.from(await store.bundles.readFile(id, "plan.tfplan"));
+      bytes[bytes.length - 1] ^= 0xff;
+      await store.bundles.bucket.put(key, bytes, { kmsKeyArn: store.kmsKeyArn, contentType: "application/octet-stream" });
+      expect((await store.bundles.bucket.listVersions(key)).filter((v) => v.key === key)).toHaveLength(2);
+    } finally {
+      store.close();
+    }
+    // WHEN B reviews it and C applies it, THEN both are refused before anything runs, naming the file
+    const review = await homes.B.cli(["review", ENV, id]);
+    expectRefusal(review, "BUNDLE-INCOMPLETE");
+    expect(review.err).toContain(key);
+    // (no state yet when this test runs alone: nothing applied before it)
+    const serial = async () => (await state().catch((e) => (e?.name === "NoSuchKey" ? null : Promise.reject(e))))?.serial ?? null;
+    const before = await serial();
+    const applied = await homes.C.cli(["apply", ENV, id]);
+    expectRefusal(applied, "BUNDLE-INCOMPLETE");
+    expect(applied.err).toMatch(/written over/);
+    expect(await serial()).toBe(before);
+  }, STEP_MS);
+
   it("keeps each signer's approval (<principal>.approval.json) as its own create-only object; a home's fetch brings every one into its cache", async () => {
     // GIVEN a complete bundle planned by A, and two signers' records written to the store
     const planned = await homes.A.cli(["plan", ENV]);

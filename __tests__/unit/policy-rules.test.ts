@@ -343,6 +343,21 @@ describe("POLICY-PLAINTEXT-SECRET: no secret value in plain text", () => {
     expect(JSON.stringify(f)).not.toContain("abcd1234");
   });
 
+  it("accepts a WAFv2 resource's lock_token (AWS's optimistic-locking token, known in every plan after the first apply), and still refuses a secret-looking value beside it", () => {
+    // The shape of prod's no-change re-plan (seen on the emulator): the web ACL's state carries its lock_token.
+    const plan = loadPlan("prod-compliant");
+    addResource(
+      plan,
+      "aws_wafv2_web_acl",
+      "edge_waf",
+      { name: "prod-edge", scope: "CLOUDFRONT", lock_token: "0b0e8d8e-6f7a-4a0c-9a51-3c1f2b8e9d10", tags_all: { environment: "prod" } },
+      { actions: ["no-op"], before: { name: "prod-edge", scope: "CLOUDFRONT", lock_token: "0b0e8d8e-6f7a-4a0c-9a51-3c1f2b8e9d10", tags_all: { environment: "prod" } } },
+    );
+    expect(findings(plan, prod, {}, ID)).toEqual([]);
+    rc(plan, "aws_wafv2_web_acl.edge_waf").change.after.auth_token = "a-literal-token-1234";
+    expect(findings(plan, prod, {}, ID).map((f) => [f.address, f.attribute])).toEqual([["aws_wafv2_web_acl.edge_waf", "auth_token"]]);
+  });
+
   it("refuses a plain String SSM parameter named like a secret", () => {
     const plan = loadPlan("prod-compliant");
     addResource(plan, "aws_ssm_parameter", "db_password", { name: "/prod/app/DB_PASSWORD", type: "String", tags_all: { environment: "prod" } }, { unknown: { value: true }, sensitive: { value: true } });

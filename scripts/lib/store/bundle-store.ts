@@ -9,8 +9,9 @@
  *                                 the next env reads these (and only these) through its gate-reader role
  *
  * A bundle is visible (listed, readable) only once its marker exists; files are read back by the version
- * id the marker recorded and checked against its SHA-256, so neither a half-written bundle nor a file
- * written over later is ever handed to review or apply. "Applied" means any version of the applied
+ * id the marker recorded and checked against its SHA-256, and a file with any other version (written over
+ * or deleted after the marker) is refused BUNDLE-INCOMPLETE, so neither a half-written bundle nor a file
+ * written over later is ever handed to review or apply, nor silently passed over. "Applied" means any version of the applied
  * record exists, delete markers included: deleting the record does not make a bundle applicable again.
  */
 import { SIGNED_APPROVAL_FILE } from "../engine/core/approval-statement";
@@ -222,6 +223,13 @@ export class S3BundleStore {
     const entry = m.files[name];
     const key = this.fileKey(id, name);
     if (entry === undefined) throw storeRefusal("BUNDLE-INCOMPLETE", this.env, `${name} listed in the marker of bundle ${id}`, `only ${Object.keys(m.files).join(", ")}`);
+    // Bundle files are create-only: any other version (a write over it, a delete marker) is a change after
+    // the marker, refused rather than ignored (reading the marker's version alone would hide it).
+    const others = (await this.bucket.listVersions(key)).filter((v) => v.key === key && v.versionId !== entry.versionId);
+    if (others.length > 0) {
+      const what = others.some((v) => v.deleteMarker) ? "deleted" : "written over";
+      throw storeRefusal("BUNDLE-INCOMPLETE", this.env, `${key} only as the marker recorded it (version ${entry.versionId})`, `${others.length} later version(s) or delete marker(s): ${what} after the bundle was complete`);
+    }
     const got = await this.bucket.get(key, entry.versionId);
     if (got === null) throw storeRefusal("BUNDLE-INCOMPLETE", this.env, `${key} version ${entry.versionId}`, "no such object version");
     const digest = sha256(got.body);

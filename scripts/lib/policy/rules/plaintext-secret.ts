@@ -38,10 +38,17 @@ function words(key: string): string[] {
     .filter(Boolean);
 }
 
-/** True for keys that name a secret value (password, auth_token, API_KEY), false for secret_arn, password_length. */
+/**
+ * Keys (as words joined by "_") that end in a secret word but name no secret: `lock_token` is the
+ * optimistic-locking token every aws_wafv2_* resource carries in its state (returned by every Get, no
+ * credential), a known literal in every plan after the first apply.
+ */
+const NOT_SECRETS = new Set(["lock_token"]);
+
+/** True for keys that name a secret value (password, auth_token, API_KEY), false for secret_arn, password_length, lock_token. */
 export function looksSecret(key: string): boolean {
   const w = words(key);
-  if (w.length === 0 || METADATA_WORDS.has(w[w.length - 1])) return false;
+  if (w.length === 0 || METADATA_WORDS.has(w[w.length - 1]) || NOT_SECRETS.has(w.join("_"))) return false;
   if (w.some((x) => SECRET_WORDS.has(x))) return true;
   return SECRET_PAIRS.some(([a, b]) => w.some((x, i) => x === a && w[i + 1] === b));
 }
