@@ -7,7 +7,7 @@
 import { bootstrap } from "./lib/engine/commands/bootstrap";
 import * as engine from "./lib/engine/commands";
 import { EngineError, EXIT, RefusalError } from "./lib/engine/core/errors";
-import { closeStores, engineError } from "./lib/engine/io/s3-store";
+import { closeStores, engineError, storeKind } from "./lib/engine/io/s3-store";
 import { ruleFor } from "./lib/engine/core/rules";
 import { showRules } from "./lib/engine/commands/rules";
 import { drift } from "./lib/engine/commands/drift";
@@ -172,11 +172,19 @@ Check first that no terraform runs for <env> (a held state lock: promote unlock)
     options: { by: OPT.by, wait: OPT.wait },
   },
   unlock: {
-    usage: "unlock <env> <lock id>",
-    summary: [["unlock <env> <lock id>", "remove a state lock whose holder is gone (the id STATE-LOCKED names)"]],
-    description: `Removes terraform's state lock <lock id> (terraform force-unlock), audited, under the env's lock. Only for
-a lock whose holder is gone: STATE-LOCKED names the id, who holds it and since when; check on that machine
-that no terraform runs for <env>. A lock taken since has another id and is not removed.`,
+    usage: "unlock <env> [lock id]",
+    summary: [
+      ["unlock <env> <lock id>", "remove a state lock whose holder is gone (the id STATE-LOCKED names)"],
+      ["unlock <env>", "break the env's lease in its store, held by a dead holder (the one ENV-LOCKED names)"],
+    ],
+    description: `With <lock id>: removes terraform's state lock <lock id> (terraform force-unlock), audited, under the env's
+lock. Only for a lock whose holder is gone: STATE-LOCKED names the id, who holds it and since when; check on
+that machine that no terraform runs for <env>. A lock taken since has another id and is not removed.
+Without: breaks the env's lease in its lock table (the shared store's one plan-or-apply per env across
+machines), for a holder ENV-LOCKED named and you know is dead: names the holder, command, host and since,
+removes exactly that lease (LEASE-CHANGED when it was renewed, released or taken since it was read; nothing
+is broken then) and is audited in the env's store. LEASE-NOT-HELD when nobody holds it. A dead holder's lease
+also runs out by itself within a minute; PROMOTE_STORE=local has no lease.`,
     options: { by: OPT.by },
   },
   policy: {
@@ -467,7 +475,9 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
       }
       case "unlock": {
         const { env, bundle: lockId } = envArg(p, command, 2);
-        if (!lockId) throw new UsageError("unlock needs the lock id: npx promote unlock <env> <lock id> (STATE-LOCKED names it)");
+        if (!lockId && storeKind(ctx.vars) === "local") {
+          throw new UsageError("unlock needs the lock id: npx promote unlock <env> <lock id> (STATE-LOCKED names it); PROMOTE_STORE=local has no lease to break");
+        }
         await unlock(ctx, { env, lockId, by: str(p, "by") });
         return EXIT.ok;
       }

@@ -6,10 +6,15 @@
  * and ledger): A plans, B lists, reviews and approves, C (which never synthesized) applies, and A's apply
  * of the same bundle is refused BUNDLE-ALREADY-APPLIED. Two homes applying one bundle at once: one
  * applies, the other is refused, the state is whole. An audit record cannot be deleted, and the chain
- * verifies from any home. A live lease elsewhere refuses ENV-LOCKED naming its holder.
+ * verifies from any home. A live lease elsewhere refuses ENV-LOCKED naming its holder; a dead holder's
+ * lease is broken by `promote unlock dev` (named, audited; only the lease that was read). A fourth home D,
+ * which never planned or applied, reads the others' record through the store: the review page and cost of
+ * a bundle A planned, doctor (the tools of the apply another home made) and rollback (the failed apply
+ * another home made after the last release).
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { getEnvironment } from "../../envs";
 import { readApprovalRecords } from "../../scripts/lib/engine/io/signatures";
@@ -17,6 +22,7 @@ import { openEnvStore, StoreRefusal } from "../../scripts/lib/store";
 import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
 import { withEmulator } from "../helpers/emulator";
 import { accountCredentials, ACCOUNTS, clientConfig, expectExit, expectRefusal, git, gitInit, isolatedVars, ledgerTags, promote, removeDir, tempDir, type PromoteRun } from "../helpers/integration";
+import type { Lease } from "../../scripts/lib/store";
 
 const ENV = "dev";
 const cfg = getEnvironment(ENV);
@@ -55,6 +61,11 @@ describe("the shared store (PROMOTE_STORE=s3): three homes, one record", () => {
   let root: string;
   let origin: string;
   const homes: Record<"A" | "B" | "C", Home> = {} as never;
+  /** The bundle two homes raced to apply (the env's last release), and D: a home that never planned or applied. */
+  let raceId = "";
+  let D: Home;
+  /** A's bundle D reads (review page, cost), then A's apply of it that terraform refused (rollback). */
+  let readId = "";
   let s3: S3Client;
   const bootOut: string[] = [];
 
@@ -185,6 +196,67 @@ describe("the shared store (PROMOTE_STORE=s3): three homes, one record", () => {
     }
   }, STEP_MS);
 
+  it("a dead holder's lease (another home, an hour long) refuses ENV-LOCKED naming it; `promote unlock dev` breaks it, names it, is audited; then the plan runs", async () => {
+    const store = await openEnvStore(cfg, { vars: homes.B.vars });
+    // GIVEN a holder that died holding a lease that would last an hour (it never releases it)
+    const ghost = await store.lock.acquire({ holder: "ghost-ci", command: "promote apply dev", host: "runner-dead", leaseMs: 3_600_000 });
+    try {
+      const refused = await homes.A.cli(["plan", ENV]);
+      expectRefusal(refused, "ENV-LOCKED");
+      expect(refused.err).toContain("ghost-ci running `promote apply dev` on runner-dead");
+      expect(refused.err).toContain(`promote unlock ${ENV}`);
+
+      // WHEN it is broken on purpose
+      const u = await homes.A.cli(["unlock", ENV]);
+      expectExit(u, 0);
+      // THEN the output names whose lease it broke, the lease is gone, and dev's store audit has the record
+      expect(u.out).toContain(`Broke the lease of ${ENV} held by ghost-ci (\`promote apply dev\` on runner-dead since ${ghost.since})`);
+      expect(u.err).toMatch(/held by ghost-ci running `promote apply dev` on runner-dead since \S+, lease until \S+ \(runs out in (59|60) min/);
+      expect(await store.lock.holder()).toBeNull();
+      const records = await store.audit.records();
+      expect(records[records.length - 1]).toMatchObject({ env: ENV, command: "unlock", by: "user-A", result: "ok", detail: expect.stringContaining("ghost-ci running `promote apply dev` on runner-dead") });
+
+      // and the env moves on
+      expectExit(await homes.A.cli(["plan", ENV]), 0);
+      // nothing held: refused, audited, nothing changed
+      const none = await homes.A.cli(["unlock", ENV]);
+      expectRefusal(none, "LEASE-NOT-HELD");
+      expect((await store.audit.records()).slice(-1)[0]).toMatchObject({ command: "unlock", result: "refused", refusalId: "LEASE-NOT-HELD" });
+      expect(await store.lock.holder()).toBeNull();
+    } finally {
+      await store.lock.release(ghost).catch(() => false);
+      store.close();
+    }
+  }, STEP_MS);
+
+  it("breaking a lease is conditional: a lease renewed or taken since it was read is not broken", async () => {
+    const store = await openEnvStore(cfg, { vars: homes.C.vars });
+    const leases: Lease[] = [];
+    try {
+      const live = await store.lock.acquire({ holder: "alive", command: "promote plan dev", host: "host-1", leaseMs: 600_000 });
+      leases.push(live);
+      const seen = await store.lock.read();
+      expect(seen).toMatchObject({ holder: "alive", host: "host-1", token: live.token, expiresAt: live.expiresAt });
+      // renewed by its (live) holder after it was read: the lease read is not broken
+      expect(await store.lock.renew(live, 700_000)).toBe(true);
+      expect(await store.lock.break(seen!)).toBe(false);
+      expect(await store.lock.holder()).toMatchObject({ holder: "alive" });
+      // released and taken by another run after it was read: not broken either
+      const before = await store.lock.read();
+      expect(await store.lock.release(live)).toBe(true);
+      const next = await store.lock.acquire({ holder: "next-run", command: "promote apply dev", host: "host-2", leaseMs: 600_000 });
+      leases.push(next);
+      expect(await store.lock.break(before!)).toBe(false);
+      expect(await store.lock.holder()).toMatchObject({ holder: "next-run" });
+      // the lease as it is now: broken
+      expect(await store.lock.break((await store.lock.read())!)).toBe(true);
+      expect(await store.lock.holder()).toBeNull();
+    } finally {
+      for (const l of leases) await store.lock.release(l).catch(() => false);
+      store.close();
+    }
+  }, STEP_MS);
+
   it("two homes apply one bundle at once: one applies, the other is refused, the state is whole", async () => {
     const { A, B, C } = homes;
     commitCode("b");
@@ -194,6 +266,7 @@ describe("the shared store (PROMOTE_STORE=s3): three homes, one record", () => {
     const id = bundleIdOf(planned);
     const before = await state();
     // B waits for C's lease (or C for B's), then finds the bundle applied.
+    raceId = id;
     const [b, c] = await Promise.all([B.cli(["apply", ENV, id, "--wait", "180"]), C.cli(["apply", ENV, id, "--wait", "180"])]);
     const winners = [b, c].filter((r) => r.code === 0);
     const losers = [b, c].filter((r) => r.code !== 0);
@@ -280,6 +353,80 @@ describe("the shared store (PROMOTE_STORE=s3): three homes, one record", () => {
       { source: "alice@example.com.approval.json", text: "alice's record\n" },
       { source: "bob@example.com.approval.json", text: "bob's record\n" },
     ]);
+  }, STEP_MS);
+
+  it("a home that never planned (D) reads a bundle A planned: cost, the review page (the plan itself, not the summary only), doctor (the tools of B's or C's apply, from the store)", async () => {
+    const { A } = homes;
+    // GIVEN a change planned by A (at a new commit), and D: cloned now, its cache and synth output empty
+    commitCode("c");
+    git(A.checkout, ["pull", "-q", "--ff-only"]);
+    const planned = await A.cli(["plan", ENV]);
+    expectExit(planned, 0);
+    readId = bundleIdOf(planned);
+    D = home("D");
+    // D's ledger: the releases B and C made (tags are shared by pushing or fetching them)
+    for (const from of [homes.B, homes.C]) git(D.checkout, ["fetch", "-q", from.checkout, "refs/tags/deployed/*:refs/tags/deployed/*"]);
+    expect(ledgerTags(D.checkout, ENV)).toHaveLength(2);
+    expect(existsSync(join(D.vars.PROMOTE_HOME as string, ENV))).toBe(false);
+    expect(existsSync(join(D.vars.CDKTF_OUTDIR as string, "stacks", ENV))).toBe(false);
+
+    // WHEN D estimates its cost: fetched from the store, the stack synthesized at the bundle's commit and initialized
+    const cost = await D.cli(["cost", ENV, readId]);
+    expectExit(cost, 0);
+    expect(cost.out).toContain(`Estimated monthly cost of ${ENV} once bundle ${readId} is applied (plan SHA-256 ${shaOf(planned)})`);
+    expect(cost.out).toMatch(/budget/i);
+
+    // and writes the review page: the plan's own changes and cost, not the summary.txt fallback
+    const page = join(root, "review-D.html");
+    const reviewed = await D.cli(["review", ENV, readId, "--html", "--out", page]);
+    expectExit(reviewed, 0);
+    expect(reviewed.out).toContain(`Plan SHA-256 being approved: ${shaOf(planned)}`);
+    expect(reviewed.err).not.toContain("the page shows summary.txt only");
+    const html = readFileSync(page, "utf8");
+    expect(html).toContain("aws_vpc.main");
+    expect(html).not.toContain("Attribute changes unavailable");
+    expect(html).not.toContain("Cost change not estimated");
+
+    // and doctor: dev's last release was applied by B or C; its tools are that bundle's, read from dev's store
+    const manifest = JSON.parse(readFileSync(join(homes.A.vars.PROMOTE_HOME as string, ENV, raceId, "manifest.json"), "utf8")) as { lockFile: { sha256: string } };
+    const doctor = await D.cli(["doctor", "--no-drift"]);
+    expectExit(doctor, 0);
+    const devSection = doctor.out.split(/^staging/m)[0];
+    expect(devSection).toContain(`lock file:    ${manifest.lockFile.sha256}   (from bundle ${raceId})`);
+    expect(devSection).not.toContain("UNREADABLE");
+    // staging and prod have no store on this emulator: said per env, the report goes on
+    expect(doctor.out).toMatch(/^staging[\s\S]*bundles: +UNREADABLE: /m);
+  }, STEP_MS);
+
+  it("rollback reads the applied records from the store: D (which applied nothing) sees A's failed apply after the last release and rolls back to that release", async () => {
+    const { A } = homes;
+    // GIVEN A's apply of the bundle refused by terraform before it changed anything (a dead holder's state
+    // lock): the store records it failed, after dev's last release
+    const creds = await accountCredentials(emu().endpoint, ACCOUNTS.dev);
+    const ddb = new DynamoDBClient(clientConfig(emu().endpoint, creds));
+    const lockKey = { LockID: { S: `${cfg.stateBackend.bucket}/${cfg.stateBackend.key}` } };
+    const info = { ID: "6c1f2d3b-9e2a-4d4f-8b8c-2a3b4c5d6e7f", Operation: "OperationTypeApply", Info: "", Who: "ghost@gone-host", Version: "1.11.4", Created: new Date(Date.now() - 5 * 60_000).toISOString(), Path: lockKey.LockID.S };
+    await ddb.send(new PutItemCommand({ TableName: cfg.stateBackend.lockTable, Item: { ...lockKey, Info: { S: JSON.stringify(info) } } }));
+    try {
+      expectRefusal(await A.cli(["apply", ENV, readId]), "STATE-LOCKED");
+    } finally {
+      await ddb.send(new DeleteItemCommand({ TableName: cfg.stateBackend.lockTable, Key: lockKey })).catch(() => undefined);
+      ddb.destroy();
+    }
+    const status = await s3.send(new GetObjectCommand({ Bucket: cfg.store.bucket, Key: `bundles/${readId}/applied.json` }));
+    expect(JSON.parse(await status.Body!.transformToString())).toMatchObject({ status: "failed", appliedBy: "user-A" });
+    // D's cache holds the bundle as it was before that apply: no applied record there
+    expect(existsSync(join(D.vars.PROMOTE_HOME as string, ENV, readId, "applied.json"))).toBe(false);
+
+    // WHEN D plans a rollback with no target
+    const tags = ledgerTags(D.checkout, ENV);
+    const current = tags[tags.length - 1];
+    const rb = await D.cli(["rollback", ENV]);
+    expectExit(rb, 0);
+    // THEN its target is the current release itself (the newest apply failed after it), not the one before
+    expect(rb.err).toContain(`rollback ${ENV} to ${current.tag} (commit ${current.commit})`);
+    expect(rb.out).toContain(`ROLLBACK:    to ${current.tag}`);
+    expect(current.commit).not.toBe(tags[0].commit);
   }, STEP_MS);
 
   it("measured: what the store adds to a plan (the same home, nothing to synthesize or init; local folder vs s3)", async () => {

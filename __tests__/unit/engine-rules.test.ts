@@ -55,6 +55,8 @@ describe("refusal ids", () => {
       "STORE-ACCOUNT-MISMATCH",
       "STORE-KEY-MISMATCH",
       "EPHEMERAL-CIDR-TAKEN",
+      "LEASE-NOT-HELD",
+      "LEASE-CHANGED",
       "APPROVAL-UNSIGNED",
       "APPROVAL-SIGNATURE-INVALID",
       "APPROVER-NOT-ALLOWED",

@@ -13,15 +13,16 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getEnvironment, type EnvConfig } from "../../../envs";
-import { findBundle, readBundle } from "../engine/io/bundle";
+import { readBundle } from "../engine/io/bundle";
+import { bundleDirOrRefuse } from "../engine/io/context";
+import { initializeToShow } from "../engine/io/fresh-home";
 import type { EngineContext } from "../engine/commands";
 import { decideReview } from "../engine/core/decisions";
-import { EngineError, EXIT, RefusalError, refusal } from "../engine/core/errors";
+import { EngineError, EXIT, RefusalError } from "../engine/core/errors";
 import { envFacts } from "../engine/core/facts";
 import { sha256File } from "../engine/io/files";
-import { envPlansDir, stackDir } from "../engine/io/paths";
+import { stackDir } from "../engine/io/paths";
 import { headCommit } from "../engine/io/git";
-import { fixFor } from "../engine/core/rules";
 import { synthesize } from "../engine/io/synth";
 import { manifestSchema, parseWith } from "../engine/core/schemas";
 import { showPlanJson } from "../engine/io/plan-show";
@@ -44,12 +45,13 @@ function envConfig(ctx: EngineContext, name: string): EnvConfig {
   }
 }
 
-/** The bundle's folder, checked like `promote review` checks it (this env's, plan file intact). */
-export function verifiedBundleDir(ctx: EngineContext, cfg: EnvConfig, id: string | undefined): string {
-  const dir = findBundle(ctx.paths, cfg.name, id);
-  if (dir === null) {
-    throw new RefusalError(refusal("BUNDLE-NOT-FOUND", id ? `bundle ${cfg.name}/${id}` : `a bundle under ${envPlansDir(ctx.paths, cfg.name)}`, "none", fixFor("BUNDLE-NOT-FOUND", cfg.name)));
-  }
+/**
+ * The bundle's folder, checked like `promote review` checks it (this env's, plan file intact): the local
+ * store's, or (shared store) the bundle fetched from the env's store into the local cache
+ * (BUNDLE-NOT-FOUND, BUNDLE-INCOMPLETE as for review).
+ */
+export async function verifiedBundleDir(ctx: EngineContext, cfg: EnvConfig, id: string | undefined): Promise<string> {
+  const dir = await bundleDirOrRefuse(ctx, cfg.name, id);
   const decision = decideReview({ env: envFacts(cfg), ...readBundle(dir), summaryFileSha256: sha256File(join(dir, "summary.txt")), now: ctx.now() });
   if (!decision.ok) throw new RefusalError(decision);
   return dir;
@@ -84,9 +86,12 @@ export async function cost(ctx: EngineContext, o: CostOptions): Promise<number> 
     ctx.io.out(`\n${formatBudget(cfg.name, check)}`);
     return check.over ? EXIT.refused : EXIT.ok;
   }
-  const dir = verifiedBundleDir(ctx, cfg, o.bundle);
-  const manifest = parseWith(manifestSchema, readFileSync(join(dir, "manifest.json"), "utf8"));
+  const dir = await verifiedBundleDir(ctx, cfg, o.bundle);
+  const manifestText = readFileSync(join(dir, "manifest.json"), "utf8");
+  const manifest = parseWith(manifestSchema, manifestText);
   const id = dir.split("/").slice(-1)[0];
+  // Another home planned it (shared store) and this machine never initialized the stack: as apply does.
+  await initializeToShow(ctx, cfg.name, manifestText);
   const result = await bundleCostDelta(ctx, cfg.name, dir);
   if (!result.ok) {
     throw new EngineError(`cannot read the plan of ${cfg.name}/${id}: ${result.reason}`, `estimate the synthesized stack instead: npx promote cost ${cfg.name} --from-synth`);

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { getEnvironment } from "../../../envs";
 import { estimatePlanDelta } from "../cost/estimate";
-import { findBundle } from "../engine/io/bundle";
+import { initializeToShow } from "../engine/io/fresh-home";
 import * as engine from "../engine/commands";
 import { EngineError } from "../engine/core/errors";
 import { stackDir } from "../engine/io/paths";
@@ -27,16 +27,18 @@ export interface ReviewHtmlOptions {
 const readOrNull = (path: string) => (existsSync(path) ? readFileSync(path, "utf8") : null);
 
 export async function reviewHtml(ctx: engine.EngineContext, o: ReviewHtmlOptions): Promise<string> {
-  const manifest = await engine.review(ctx, { env: o.env, bundle: o.bundle });
+  // The folder review checked: the bundle's own, or (shared store) its copy fetched from the store.
+  const { manifest, dir } = await engine.reviewBundle(ctx, { env: o.env, bundle: o.bundle });
   const cfg = getEnvironment(o.env, ctx.environments());
-  const dir = findBundle(ctx.paths, cfg.name, manifest.id);
-  if (dir === null) throw new EngineError(`bundle ${cfg.name}/${manifest.id} disappeared while reviewing`);
+  if (!existsSync(dir)) throw new EngineError(`bundle ${cfg.name}/${manifest.id} disappeared while reviewing`);
 
   const approval = readOrNull(join(dir, "approval.json"));
   const applied = readOrNull(join(dir, "applied.json"));
   const a = approval === null ? null : parseWith(approvalSchema, approval);
   const ap = applied === null ? null : parseWith(appliedSchema, applied);
 
+  // Another home planned it (shared store) and this machine never initialized the stack: as apply does.
+  await initializeToShow(ctx, cfg.name, readOrNull(join(dir, "manifest.json")));
   const shown = await showPlanJson(stackDir(ctx.paths, cfg.name), dir, ctx.vars);
   const data: ReviewPageData = {
     manifest,

@@ -39,7 +39,7 @@ export const STORE_RULES = [
     id: "ENV-LOCKED",
     info: "Another plan or apply of this environment holds the env's lease (on any machine).",
     explanation: "One plan-or-apply per environment at a time across all machines keeps the state and the bundles consistent.",
-    fix: "wait for it to finish (its lease runs out if its holder died), or `promote unlock <env>` when you know it is dead",
+    fix: "wait for it to finish or pass `--wait <seconds>` (a dead holder's lease runs out within a minute), or `promote unlock <env>` when you know the holder it names is dead (breaks exactly that lease, audited)",
   },
 ] as const satisfies readonly StoreRule[];
 

@@ -68,6 +68,11 @@ function holderOf(item: Record<string, AttributeValue> | undefined): LeaseHolder
   };
 }
 
+function leaseOf(env: string, item: Record<string, AttributeValue> | undefined): Lease | null {
+  const h = holderOf(item);
+  return h === null ? null : { ...h, env, token: item?.token?.S ?? "" };
+}
+
 export interface AcquireOptions {
   readonly holder: string;
   readonly command: string;
@@ -187,13 +192,38 @@ export class LeaseLock {
     }
   }
 
-  /** Breaks the lease on purpose (`promote unlock`): removes it whoever holds it; returns who did (null: nobody). */
-  async break(): Promise<LeaseHolder | null> {
+  /** The current lease with its token (expired or not), null when nobody holds it: what `break` is given. */
+  async read(): Promise<Lease | null> {
+    const { GetItemCommand } = await import("@aws-sdk/client-dynamodb");
+    const r = await send(this.clients, `GetItem ${this.key}`, (ddb, abortSignal) => ddb.send(new GetItemCommand({ TableName: this.table, Key: { LockID: S(this.key) }, ConsistentRead: true }), { abortSignal }));
+    return leaseOf(this.env, r.Item);
+  }
+
+  /**
+   * Breaks on purpose (`promote unlock <env>`) exactly the lease that was read: a conditional delete on
+   * its token and expiry, so a lease renewed by a live holder, released, or taken by another run since
+   * it was read is left alone. True when that lease was removed, false when the lease changed (or is gone).
+   */
+  async break(seen: Lease): Promise<boolean> {
     const { DeleteItemCommand } = await import("@aws-sdk/client-dynamodb");
-    const r = await send(this.clients, `DeleteItem ${this.key}`, (ddb, abortSignal) =>
-      ddb.send(new DeleteItemCommand({ TableName: this.table, Key: { LockID: S(this.key) }, ReturnValues: "ALL_OLD" }), { abortSignal }),
-    );
-    return holderOf(r.Attributes);
+    try {
+      await send(this.clients, `DeleteItem ${this.key}`, (ddb, abortSignal) =>
+        ddb.send(
+          new DeleteItemCommand({
+            TableName: this.table,
+            Key: { LockID: S(this.key) },
+            ConditionExpression: "#t = :token AND expiresAt = :exp",
+            ExpressionAttributeNames: { "#t": "token" },
+            ExpressionAttributeValues: { ":token": S(seen.token), ":exp": N(seen.expiresAt) },
+          }),
+          { abortSignal },
+        ),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * `promote doctor`: how far apart are the environments? Per env: drift (a refresh-only plan, skipped
  * with --no-drift), the last applied commit (ledger), the terraform and provider versions and the
- * provider lock-file hash it was applied with (its last applied bundle; else its working directory),
+ * provider lock-file hash it was applied with (its last applied bundle, read through the store: with the
+ * shared store the env's own, whichever home applied it; else this machine's working directory),
  * and a field-by-field diff of the env configs (`database.multiAz: dev=false staging=true prod=true`).
  *
  * Divergence, for every env with delivery.promotesFrom (prod from staging, staging from dev): its last
@@ -13,12 +14,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EnvConfig } from "../../../../envs";
-import { listBundles, readBundle } from "../io/bundle";
-import { ledgerOf, type EngineContext } from "../io/context";
+import { appliedBundles, ledgerOf, type AppliedBundle, type EngineContext } from "../io/context";
+import { EngineError, RefusalError } from "../core/errors";
 import { drift, type DriftReport } from "./drift";
 import type { LedgerEntry } from "../core/facts";
 import { sha256File } from "../io/files";
-import { envPlansDir, stackDir } from "../io/paths";
+import { stackDir } from "../io/paths";
 import { appliedSchema, manifestSchema, parseWith, type Manifest } from "../core/schemas";
 
 // ---------------------------------------------------------------------------------------------
@@ -87,6 +88,8 @@ export interface EnvStatus {
   readonly tools: Toolset;
   /** Tools of this env's applies by commit (from its applied bundles), for comparing like with like. */
   readonly toolsByCommit: Readonly<Record<string, Toolset>>;
+  /** Why the env's applied bundles could not be read (its store unreachable, not bootstrapped...); absent when they were. */
+  readonly bundlesError?: string;
 }
 
 export interface Divergence {
@@ -139,30 +142,51 @@ export function divergence(statuses: readonly EnvStatus[]): Divergence[] {
 
 const toolsOf = (m: Manifest, id: string): Toolset => ({ terraform: m.terraform.version, providers: m.terraform.providers, lockSha256: m.lockFile.sha256, source: `bundle ${id}` });
 
-/** The env's ledger, and the tools of its applied bundles (oldest first, so the newest per commit wins). */
-export function envStatus(ctx: EngineContext, cfg: EnvConfig): EnvStatus {
-  const entries = ledgerOf(ctx).entries(cfg.name);
-  const last = entries[entries.length - 1] ?? null;
+/**
+ * The tools of the env's succeeded applies by commit (oldest first, so the newest per commit wins), and
+ * those of the apply that made the last ledger tag (else of the last tag's commit; null when none). Pure.
+ */
+export function appliedTools(bundles: readonly { readonly id: string; readonly manifestText: string | null; readonly appliedText: string | null }[], last: LedgerEntry | null): { toolsByCommit: Record<string, Toolset>; lastTools: Toolset | null } {
   const toolsByCommit: Record<string, Toolset> = {};
   let lastTools: Toolset | null = null;
-  for (const id of listBundles(ctx.paths, cfg.name)) {
-    const files = readBundle(join(envPlansDir(ctx.paths, cfg.name), id));
-    if (!files.appliedText || !files.manifestText) continue;
-    const a = parseWith(appliedSchema, files.appliedText);
-    const m = parseWith(manifestSchema, files.manifestText);
+  for (const b of bundles) {
+    if (!b.appliedText || !b.manifestText) continue;
+    const a = parseWith(appliedSchema, b.appliedText);
+    const m = parseWith(manifestSchema, b.manifestText);
     if (!a.ok || !m.ok || a.value.status !== "succeeded") continue;
-    const t = toolsOf(m.value, id);
+    const t = toolsOf(m.value, b.id);
     toolsByCommit[m.value.git.commit] = t;
     if (last && a.value.ledgerTag === last.tag) lastTools = t;
   }
   if (lastTools === null && last) lastTools = toolsByCommit[last.commit] ?? null;
+  return { toolsByCommit, lastTools };
+}
+
+/**
+ * The env's ledger, and the tools of its applied bundles, read through the store (with the shared store,
+ * the env's own: the applies of every home). A store that cannot be read is reported (`bundlesError`), not
+ * fatal: the report goes on from the ledger and this machine's working directory.
+ */
+export async function envStatus(ctx: EngineContext, cfg: EnvConfig): Promise<EnvStatus> {
+  const entries = ledgerOf(ctx).entries(cfg.name);
+  const last = entries[entries.length - 1] ?? null;
+  let bundles: AppliedBundle[] = [];
+  let bundlesError: string | undefined;
+  try {
+    bundles = await appliedBundles(ctx, cfg.name);
+  } catch (e) {
+    if (!(e instanceof EngineError || e instanceof RefusalError)) throw e;
+    bundlesError = e.message.split("\n")[0].slice(0, 300);
+  }
+  const found = appliedTools(bundles, last);
+  let lastTools = found.lastTools;
   if (lastTools === null) {
     const lock = join(stackDir(ctx.paths, cfg.name), ".terraform.lock.hcl");
     lastTools = existsSync(lock)
       ? { terraform: null, providers: lockProviders(readFileSync(lock, "utf8")), lockSha256: sha256File(lock), source: "working directory" }
       : { terraform: null, providers: {}, lockSha256: null, source: "none" };
   }
-  return { env: cfg.name, promotesFrom: cfg.delivery.promotesFrom, last, appliedCommits: entries.map((e) => e.commit), tools: lastTools, toolsByCommit };
+  return { env: cfg.name, promotesFrom: cfg.delivery.promotesFrom, last, appliedCommits: entries.map((e) => e.commit), tools: lastTools, toolsByCommit: found.toolsByCommit, ...(bundlesError === undefined ? {} : { bundlesError }) };
 }
 
 export interface DoctorOptions {
@@ -182,7 +206,8 @@ export interface DoctorResult {
 
 export async function doctor(ctx: EngineContext, o: DoctorOptions = {}): Promise<DoctorResult> {
   const envs = ctx.environments();
-  const statuses = envs.map((cfg) => envStatus(ctx, cfg));
+  const statuses: EnvStatus[] = [];
+  for (const cfg of envs) statuses.push(await envStatus(ctx, cfg));
   const driftBy: Record<string, DriftReport | { error: string } | null> = {};
   for (const cfg of envs) {
     if (o.noDrift) {
@@ -207,6 +232,7 @@ export async function doctor(ctx: EngineContext, o: DoctorOptions = {}): Promise
     out.push(`  last applied: ${s.last ? `${s.last.commit} ${s.last.tag} (${s.last.at})` : "never"}`);
     out.push(`  terraform:    ${s.tools.terraform ?? "-"}; providers ${Object.entries(s.tools.providers).map(([k, v]) => `${k.split("/").pop()} ${v}`).join(", ") || "-"}`);
     out.push(`  lock file:    ${s.tools.lockSha256 ?? "-"}   (from ${s.tools.source})`);
+    if (s.bundlesError !== undefined) out.push(`  bundles:      UNREADABLE: ${s.bundlesError}`);
     out.push(`  drift:        ${driftText}`);
   }
   out.push("");

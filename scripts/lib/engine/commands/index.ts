@@ -6,7 +6,7 @@
  */
 export { defaultContext, SYNTH_INPUTS, type EngineContext, type Io } from "../io/context";
 export { plan, planLocked, policyOf, type PlanMode, type PlanOptions, type PlanResult } from "./plan";
-export { review, type ReviewOptions } from "./review";
+export { review, reviewBundle, type ReviewOptions } from "./review";
 export { approve, type ApproveOptions } from "./approve";
 export { apply, type ApplyOptions, type ApplyResult } from "./apply";
 export { showPolicy, type PolicyShowOptions } from "./policy";

@@ -34,11 +34,12 @@ export async function showBundles(ctx: EngineContext, env: string): Promise<void
   const ids = await store.list(cfg.name);
   if (ids.length === 0) ctx.io.out(`no bundles in ${store.location(cfg.name)}\n`);
   for (const id of ids) {
-    // The shared store's bundles are fetched (and verified) into the local cache first.
-    const files = readBundle(store instanceof S3EngineStore ? await store.fetch(cfg.name, id) : join(envPlansDir(ctx.paths, cfg.name), id));
+    // The shared store's bundles are fetched (and verified) into the local cache first; both reads below read that copy.
+    const dir = store instanceof S3EngineStore ? await store.fetch(cfg.name, id) : join(envPlansDir(ctx.paths, cfg.name), id);
+    const files = readBundle(dir);
     const m = files.manifestText ? parseWith(manifestSchema, files.manifestText) : null;
     // approved: an approval.json, or (signed approvals) a record; whether it verifies is apply's business
-    const signedBy = cfg.delivery.approvals.requireSigned ? signedApprovers(join(envPlansDir(ctx.paths, cfg.name), id)) : null;
+    const signedBy = cfg.delivery.approvals.requireSigned ? signedApprovers(dir) : null;
     const status = files.appliedText ? "applied" : signedBy !== null ? "signed" : files.approvalText ? "approved" : m?.ok && m.value.speculative ? "preview" : m?.ok && ctx.now().getTime() >= Date.parse(m.value.expiresAt) ? "expired" : "planned";
     ctx.io.out(`${id}  ${status.padEnd(8)}  ${m?.ok ? `${m.value.plan.sha256}  ${countsLine(m.value)}` : "(manifest invalid)"}${signedBy !== null && !files.appliedText ? `  (signed by ${signedBy}; verified at apply)` : ""}\n`);
   }

@@ -17,6 +17,14 @@ export interface ReviewOptions {
 }
 
 export async function review(ctx: EngineContext, o: ReviewOptions): Promise<Manifest> {
+  return (await reviewBundle(ctx, o)).manifest;
+}
+
+/**
+ * `review`, also returning the folder it read: the bundle's own (local store), or its copy fetched from
+ * the store into this machine's cache (the review page reads the same files review checked).
+ */
+export async function reviewBundle(ctx: EngineContext, o: ReviewOptions): Promise<{ manifest: Manifest; dir: string }> {
   const cfg = envConfig(ctx, o.env);
   const by = whoAmI(undefined, ctx.paths.checkoutDir, ctx.vars);
   const dir = await bundleDirOrRefuse(ctx, cfg.name, o.bundle);
@@ -41,7 +49,7 @@ export async function review(ctx: EngineContext, o: ReviewOptions): Promise<Mani
   ctx.io.out(`Policy:   ${m.policy.errors > 0 ? `${m.policy.errors} error(s) BLOCK approval and apply (POLICY-BLOCKED)` : "passed"}; ${m.policy.warnings} warning(s), ${m.policy.waived} waived\n`);
   if (m.speculative) {
     ctx.io.out("\nSpeculative bundle: for reading only; it can never be approved or applied (BUNDLE-SPECULATIVE).\n");
-    return m;
+    return { manifest: m, dir };
   }
   ctx.io.out(`\nPlan SHA-256 being approved: ${m.plan.sha256}\n`);
   if (cfg.delivery.approvals.requireSigned) {
@@ -51,6 +59,6 @@ export async function review(ctx: EngineContext, o: ReviewOptions): Promise<Mani
   } else if (approval === null && !expired && m.policy.errors === 0) {
     ctx.io.out(`To approve: npx promote approve ${cfg.name} ${m.id} --sha256 ${m.plan.sha256} --by <your name>\n`);
   }
-  return m;
+  return { manifest: m, dir };
 }
 

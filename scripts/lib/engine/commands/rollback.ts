@@ -13,21 +13,20 @@
  *
  * Default target: the env's last good release before the current one, i.e. the newest ledger entry whose
  * commit differs from the env's last successful apply; when the env's latest apply failed (its newest
- * applied.json is failed or started, after the last tag), the last successful apply itself.
+ * applied.json is failed or started, after the last tag), the last successful apply itself. The applied
+ * records are read through the store (with the shared store, the env's: another home's apply counts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import type { EnvConfig } from "../../../../envs";
 import { PROJECT_ROOT } from "../../toolchain";
-import { listBundles, readBundle } from "../io/bundle";
-import { audited, envConfig, ledgerOf, withEnvLock, type EngineContext } from "../io/context";
+import { audited, envConfig, ledgerOf, newestAppliedRecord, withEnvLock, type EngineContext } from "../io/context";
 import { planLocked, type PlanResult } from "./plan";
 import { RefusalError, refusal } from "../core/errors";
 import type { LedgerEntry } from "../core/facts";
 import { git, whoAmI } from "../io/git";
 import { TAG_PREFIX } from "../io/ledger";
-import { envPlansDir } from "../io/paths";
 import { fixFor } from "../core/rules";
 import { appliedSchema, parseWith } from "../core/schemas";
 import { actionOf, beforeOf, afterOf, managedChanges, type Plan } from "../../plan";
@@ -126,25 +125,32 @@ export interface RollbackResult extends PlanResult {
   readonly irreversible: readonly Irreversible[];
 }
 
-/** Whether the env's newest apply attempt failed (or never finished) after its last ledger tag. */
-export function latestApplyFailed(ctx: EngineContext, env: string, last: LedgerEntry | undefined): boolean {
-  const ids = listBundles(ctx.paths, env).reverse();
-  for (const id of ids) {
-    const text = readBundle(join(envPlansDir(ctx.paths, env), id)).appliedText;
-    if (text === null) continue;
-    const a = parseWith(appliedSchema, text);
-    if (!a.ok) return true;
-    if (a.value.status === "succeeded") return false;
-    return last === undefined || Date.parse(a.value.startedAt) > Date.parse(last.at);
-  }
-  return false;
+/**
+ * Whether the env's newest apply attempt (its newest bundle's applied record) failed or never finished
+ * after the env's last ledger tag `last`. Pure: an unreadable record counts as failed; a succeeded one
+ * does not; any other status counts when it started after the last tag (or there is none).
+ */
+export function applyFailedAfter(appliedText: string, last: LedgerEntry | undefined): boolean {
+  const a = parseWith(appliedSchema, appliedText);
+  if (!a.ok) return true;
+  if (a.value.status === "succeeded") return false;
+  return last === undefined || Date.parse(a.value.startedAt) > Date.parse(last.at);
 }
 
-function resolveTarget(ctx: EngineContext, cfg: EnvConfig, to: string | undefined, entries: readonly LedgerEntry[]): LedgerEntry {
+/**
+ * Whether the env's newest apply attempt failed (or never finished) after its last ledger tag: the newest
+ * applied record through the store (with the shared store, from the env's store: another home's apply counts).
+ */
+export async function latestApplyFailed(ctx: EngineContext, env: string, last: LedgerEntry | undefined): Promise<boolean> {
+  const newest = await newestAppliedRecord(ctx, env);
+  return newest !== null && applyFailedAfter(newest.appliedText, last);
+}
+
+async function resolveTarget(ctx: EngineContext, cfg: EnvConfig, to: string | undefined, entries: readonly LedgerEntry[]): Promise<LedgerEntry> {
   const unknown = (found: string) =>
     new RefusalError(refusal("ROLLBACK-TARGET-UNKNOWN", to ? `a ledger tag ${TAG_PREFIX}/<env>/<stamp>` : `an earlier successful apply of "${cfg.name}"`, found, fixFor("ROLLBACK-TARGET-UNKNOWN", cfg.name)));
   if (to === undefined) {
-    const t = chooseRollbackTarget(entries, latestApplyFailed(ctx, cfg.name, entries[entries.length - 1]));
+    const t = chooseRollbackTarget(entries, await latestApplyFailed(ctx, cfg.name, entries[entries.length - 1]));
     if (t === null) throw unknown(entries.length === 0 ? "no successful apply recorded" : `every recorded apply is of the current commit ${entries[entries.length - 1].commit}`);
     return t;
   }
@@ -184,7 +190,7 @@ export async function rollback(ctx: EngineContext, o: RollbackOptions): Promise<
   return audited(ctx, cfg.name, "rollback", by, (info) =>
     withEnvLock(ctx, cfg.name, `promote rollback ${cfg.name}`, o.waitSeconds ?? 0, async () => {
       const entries = ledgerOf(ctx).entries(cfg.name);
-      const target = resolveTarget(ctx, cfg, o.to, entries);
+      const target = await resolveTarget(ctx, cfg, o.to, entries);
       const fromCommit = entries[entries.length - 1]?.commit ?? null;
       ctx.io.err(`rollback ${cfg.name} to ${target.tag} (commit ${target.commit}), from ${fromCommit ?? "(nothing recorded)"}\n`);
       let items: Irreversible[] = [];

@@ -33,4 +33,16 @@ export const STORE_ONLY_RULES = [
     explanation: "Claims are conditional writes in dev's lock table: two machines never hand out the same CIDR.",
     fix: "destroy an ephemeral env (`promote env destroy pr-<n>`) or `promote env reap`",
   },
+  {
+    id: "LEASE-NOT-HELD",
+    info: "`promote unlock <env>` found no lease of the env in its lock table: nobody holds it.",
+    explanation: "Breaking a lease is done on purpose and audited; with nothing to break, nothing is changed and the request is recorded as refused.",
+    fix: "nothing to unlock: run the refused command again; a terraform state lock is removed with `promote unlock <env> <lock id>` (the id STATE-LOCKED names)",
+  },
+  {
+    id: "LEASE-CHANGED",
+    info: "The env's lease changed between `promote unlock <env>` reading it and breaking it: renewed by its holder, released, or taken by another run.",
+    explanation: "The break is a conditional delete of exactly the lease that was read and named: a holder that renewed is alive, and a lease taken since is another run's.",
+    fix: "nothing was broken: run `promote unlock <env>` again to see who holds it now, and break it only when you know that holder is dead",
+  },
 ] as const;

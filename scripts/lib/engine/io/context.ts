@@ -5,8 +5,7 @@
  */
 import { getEnvironment, loadEnvironments, type EnvConfig } from "../../../../envs";
 import { AuditLog, type AuditEntry } from "./audit";
-import { findBundle, listBundles, readBundle } from "./bundle";
-import { join } from "node:path";
+import { BUNDLE_ID_PATTERN, findBundle } from "./bundle";
 import { printable, validateIdentity } from "../core/identity";
 import { decideNoUnfinished } from "../core/decisions";
 import { envFacts } from "../core/facts";
@@ -108,25 +107,47 @@ export async function withEnvLock<T>(ctx: EngineContext, env: string, command: s
   }
 }
 
+/** A bundle with an applied record, as read through the store (for an S3 store: manifest and applied status from the store). */
+export interface AppliedBundle {
+  readonly id: string;
+  readonly manifestText: string | null;
+  readonly appliedText: string;
+}
+
+/**
+ * The env's bundles that have an applied record, oldest first, read through the store seam: the local
+ * folder, or (PROMOTE_STORE=s3) the env's store, never this machine's cache (a home that applied nothing
+ * sees every other home's applies).
+ */
+export async function appliedBundles(ctx: EngineContext, env: string): Promise<AppliedBundle[]> {
+  const store = bundleStore(ctx);
+  const out: AppliedBundle[] = [];
+  // (a local folder no engine made, its name not a bundle id, is not a bundle: skipped, as the store does)
+  for (const id of (await store.list(env)).filter((i) => BUNDLE_ID_PATTERN.test(i))) {
+    const applied = await store.read(env, id, "applied.json");
+    if (applied === null) continue;
+    const manifest = await store.read(env, id, "manifest.json");
+    out.push({ id, manifestText: manifest?.toString("utf8") ?? null, appliedText: applied.toString("utf8") });
+  }
+  return out;
+}
+
+/**
+ * The applied record of the env's newest bundle that has one (newest first, stopping there), through the
+ * store seam like appliedBundles; null when no bundle of the env was ever applied.
+ */
+export async function newestAppliedRecord(ctx: EngineContext, env: string): Promise<{ id: string; appliedText: string } | null> {
+  const store = bundleStore(ctx);
+  for (const id of (await store.list(env)).filter((i) => BUNDLE_ID_PATTERN.test(i)).reverse()) {
+    const applied = await store.read(env, id, "applied.json");
+    if (applied !== null) return { id, appliedText: applied.toString("utf8") };
+  }
+  return null;
+}
+
 /** Refuses (APPLY-UNFINISHED) while an earlier apply of the env has no recorded outcome. */
 export async function refuseUnfinished(ctx: EngineContext, env: EnvConfig): Promise<void> {
-  const store = bundleStore(ctx);
-  if (store instanceof S3EngineStore) {
-    const bundles = [];
-    for (const id of await store.list(env.name)) {
-      const applied = await store.read(env.name, id, "applied.json");
-      if (applied === null) continue;
-      const manifest = await store.read(env.name, id, "manifest.json");
-      bundles.push({ id, manifestText: manifest?.toString("utf8") ?? null, appliedText: applied.toString("utf8") });
-    }
-    must(decideNoUnfinished(envFacts(env), bundles));
-    return;
-  }
-  const bundles = listBundles(ctx.paths, env.name).map((id) => {
-    const files = readBundle(join(envPlansDir(ctx.paths, env.name), id));
-    return { id, manifestText: files.manifestText, appliedText: files.appliedText };
-  });
-  must(decideNoUnfinished(envFacts(env), bundles));
+  must(decideNoUnfinished(envFacts(env), await appliedBundles(ctx, env.name)));
 }
 
 export function envConfig(ctx: EngineContext, name: string): EnvConfig {

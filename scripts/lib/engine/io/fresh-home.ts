@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { manifestSchema, parseWith } from "../core/schemas";
 import type { EngineContext } from "./context";
 import { dirtyPaths, headCommit } from "./git";
-import { stackDir } from "./paths";
+import { acquireLock } from "./lock";
+import { envLockPath, stackDir } from "./paths";
 import { storeKind } from "./s3-store";
 import { planInputs, SYNTH_FILE, synthesize, synthStampCommit } from "./synth";
 import { tfInit } from "./workdir";
@@ -31,4 +32,29 @@ export async function synthesizeWhenMissing(ctx: EngineContext, env: string, man
   await synthesize(ctx.paths, env, commit, ctx.vars, (t) => ctx.io.err(t));
   await tfInit(ctx, cwd, false);
   return true;
+}
+
+/**
+ * Before `terraform show -json` of a bundle's plan (the review page, `promote cost`) on a machine that
+ * never initialized the env's stack (another home planned the bundle: the shared store): synthesizes the
+ * bundle's commit and initializes the working directory as an apply there would (synthesizeWhenMissing:
+ * only when the checkout is clean at that commit), so the plan can be read. An initialized working
+ * directory is never touched (it may hold a bundle waiting to be applied), nor is anything done with the
+ * local store (its bundles are planned on this machine) or while a plan or apply of the env runs here
+ * (this machine's env lock, not waited for). When nothing is done, the reader says why the plan cannot be shown.
+ */
+export async function initializeToShow(ctx: EngineContext, env: string, manifestText: string | null): Promise<void> {
+  const cwd = stackDir(ctx.paths, env);
+  if (storeKind(ctx.vars) === "local" || existsSync(join(cwd, ".terraform")) || manifestText === null) return;
+  const got = await acquireLock(envLockPath(ctx.paths, env), { command: `promote (reading a ${env} plan)`, waitMs: 0 });
+  if (!got.ok) return;
+  try {
+    if (existsSync(join(cwd, ".terraform"))) return;
+    if (await synthesizeWhenMissing(ctx, env, manifestText)) return;
+    // synthesized here from the bundle's commit already, but never initialized
+    const m = parseWith(manifestSchema, manifestText);
+    if (m.ok && existsSync(join(cwd, SYNTH_FILE)) && synthStampCommit(cwd) === m.value.git.commit) await tfInit(ctx, cwd, false);
+  } finally {
+    got.lock.release();
+  }
 }
