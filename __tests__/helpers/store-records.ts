@@ -60,26 +60,20 @@ export async function recordStoreApply(vars: NodeJS.ProcessEnv, env: string, com
 
 /**
  * Rewrites one file of a complete bundle in the env's store, as someone with write access to the store
- * bucket could: a new version of the file and a new version of the commit marker that vouches for it (so
- * the store's own check against the marker passes and the engine's checks are what stand). Returns a
- * function that puts the original bytes and marker back (as further versions).
+ * bucket could: a new version of the file and a new version of the commit marker that vouches for it.
+ * The store keeps every version, so the bundle is refused from then on (BUNDLE-INCOMPLETE: a file with
+ * another version than the one it was completed with).
  */
-export async function tamperStoreFile(vars: NodeJS.ProcessEnv, env: string, bundleId: string, file: string, mutate: (bytes: Buffer) => Buffer): Promise<() => Promise<void>> {
-  const rewrite = (s: EnvStore, body: Buffer, markerText: string) =>
-    (async () => {
-      const versionId = await s.bundles.bucket.put(`bundles/${bundleId}/${file}`, body, { kmsKeyArn: s.kmsKeyArn });
-      const marker = JSON.parse(markerText) as { files: Record<string, { sha256: string; size: number; versionId: string }> };
-      marker.files[file] = { sha256: createHash("sha256").update(body).digest("hex"), size: body.length, versionId };
-      await s.bundles.bucket.put(`bundles/${bundleId}/${MARKER_FILE}`, JSON.stringify(marker, null, 2), { kmsKeyArn: s.kmsKeyArn });
-    })();
-  const original = await withEnvStore(vars, env, async (s) => {
+export async function tamperStoreFile(vars: NodeJS.ProcessEnv, env: string, bundleId: string, file: string, mutate: (bytes: Buffer) => Buffer): Promise<void> {
+  await withEnvStore(vars, env, async (s) => {
     const marker = await s.bundles.bucket.get(`bundles/${bundleId}/${MARKER_FILE}`);
     if (marker === null) throw new Error(`bundle ${env}/${bundleId} has no commit marker in the store`);
-    const body = await s.bundles.readFile(bundleId, file);
-    await rewrite(s, mutate(Buffer.from(body)), marker.body.toString("utf8"));
-    return { body, markerText: marker.body.toString("utf8") };
+    const body = mutate(Buffer.from(await s.bundles.readFile(bundleId, file)));
+    const versionId = await s.bundles.bucket.put(`bundles/${bundleId}/${file}`, body, { kmsKeyArn: s.kmsKeyArn });
+    const m = JSON.parse(marker.body.toString("utf8")) as { files: Record<string, { sha256: string; size: number; versionId: string }> };
+    m.files[file] = { sha256: createHash("sha256").update(body).digest("hex"), size: body.length, versionId };
+    await s.bundles.bucket.put(`bundles/${bundleId}/${MARKER_FILE}`, JSON.stringify(m, null, 2), { kmsKeyArn: s.kmsKeyArn });
   });
-  return () => withEnvStore(vars, env, (s) => rewrite(s, original.body, original.markerText));
 }
 
 /** Copies a complete bundle of one env's store into another env's store under the same id (what an attacker with write access to both could do). */

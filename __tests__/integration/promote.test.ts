@@ -168,20 +168,21 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
   );
 
   it(
-    "dev: one flipped byte in the plan file is refused (PLAN-HASH-MISMATCH); an expired bundle is refused (BUNDLE-EXPIRED); the intact bundle applies",
+    "dev: one flipped byte in the plan file is refused (BUNDLE-INCOMPLETE in the store); an expired bundle is refused (BUNDLE-EXPIRED); the intact bundle applies, whatever its cache copy holds",
     async () => {
       commitCode("c2", { greeting: "hello-2" });
-      const id = await plan("dev");
-      // One byte of the plan file flipped in dev's store (with a marker that vouches for it, as someone
-      // with write access to the store bucket could): the manifest's plan SHA-256 refuses it.
-      const restore = await tamperStoreFile(vars, "dev", id, "plan.tfplan", (bytes) => {
+      const tampered = await plan("dev");
+      // One byte of the plan file flipped in dev's store, with a marker rewritten to vouch for it, as
+      // someone with write access to the store bucket could: a bundle file with another object version
+      // than the one it was completed with is refused, and stays refused.
+      await tamperStoreFile(vars, "dev", tampered, "plan.tfplan", (bytes) => {
         bytes[Math.floor(bytes.length / 2)] ^= 0x01;
         return bytes;
       });
-      await refused("dev", ["apply", "dev", id], "PLAN-HASH-MISMATCH");
+      await refused("dev", ["apply", "dev", tampered], "BUNDLE-INCOMPLETE");
       // A flipped byte in this machine's cache copy is never applied: the bundle is fetched from the store again.
+      const id = await plan("dev");
       const cached = join(bundleDir("dev", id), "plan.tfplan");
-      await restore();
       const bytes = readFileSync(cached);
       bytes[0] ^= 0x01;
       writeFileSync(cached, bytes);
@@ -192,7 +193,7 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
       await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now()) + 1_000));
       await refused("dev", ["apply", "dev", short], "BUNDLE-EXPIRED");
 
-      // The restored bundle is the reviewed bytes again (the flipped cache copy is replaced from the store): it applies.
+      // The intact bundle (its flipped cache copy replaced from the store): it applies.
       const before = await state("dev");
       expectExit(await cli(["apply", "dev", id]), 0);
       const after = await state("dev");
@@ -340,7 +341,7 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
       expect(r.out).toMatch(/intact, \d+ record\(s\)/);
     }
     const refusalsOf = async (env: EnvName) => (await audit(env)).filter((r) => r.result === "refused").map((r) => r.refusalId);
-    expect((await refusalsOf("dev")).sort()).toEqual(["BUNDLE-ALREADY-APPLIED", "BUNDLE-EXPIRED", "ENV-LOCKED", "PLAN-HASH-MISMATCH", "PLAN-STALE", "PLAN-STALE", "STATE-LOCKED"]);
+    expect((await refusalsOf("dev")).sort()).toEqual(["BUNDLE-ALREADY-APPLIED", "BUNDLE-EXPIRED", "BUNDLE-INCOMPLETE", "ENV-LOCKED", "PLAN-STALE", "PLAN-STALE", "STATE-LOCKED"]);
     expect(await refusalsOf("staging")).toEqual(["PROMOTION-GATE"]);
     expect((await refusalsOf("prod")).sort()).toEqual(["APPROVAL-HASH-MISMATCH", "APPROVALS-TOO-FEW", "BUNDLE-ENV-MISMATCH", "FOUR-EYES", "PROMOTION-GATE", "PROMOTION-GATE"]);
 
