@@ -91,6 +91,11 @@ function benchSynth(): void {
 
 /** Runs `npx promote ...` quietly; returns its wall time in ms, or throws with its output. */
 function promoteTimed(args: string[], vars: NodeJS.ProcessEnv): Promise<number> {
+  return promoteRun(args, vars).then((r) => r.ms);
+}
+
+/** `npx promote <args>` (must exit 0): its wall time in ms and its output. */
+function promoteRun(args: string[], vars: NodeJS.ProcessEnv): Promise<{ ms: number; out: string }> {
   const started = process.hrtime.bigint();
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin", "promote.js"), ...args], { cwd: PROJECT_ROOT, env: vars });
@@ -98,7 +103,7 @@ function promoteTimed(args: string[], vars: NodeJS.ProcessEnv): Promise<number> 
     child.stdout.on("data", (b) => (out += b));
     child.stderr.on("data", (b) => (out += b));
     child.on("close", (code) => {
-      if (code === 0) resolveRun(Number(process.hrtime.bigint() - started) / 1e6);
+      if (code === 0) resolveRun({ ms: Number(process.hrtime.bigint() - started) / 1e6, out });
       else reject(new Error(`promote ${args.join(" ")} exited ${code}:\n${out.slice(-3000)}`));
     });
   });
@@ -282,6 +287,52 @@ async function benchEngineDev(): Promise<void> {
   });
 }
 
+/**
+ * What the shared store adds to `promote plan` and `promote apply` (issue 12; target under 1 s each): the
+ * stand-in on dev, each run a new commit planned and applied once with each store, the stores
+ * alternating so a load change hits both. Both stores lock and audit; the S3 store also uploads the
+ * bundle (plan) and fetches it, claims it create-only and writes its outcome (apply).
+ */
+async function benchStore(): Promise<void> {
+  const runs = engineRunCount();
+  await withLocalTarget("store", async (base, work) => {
+    const env = "dev";
+    const checkout = join(work, "checkout");
+    mkdirSync(checkout);
+    git(checkout, ["init", "-q"]);
+    writeFileSync(join(checkout, ".gitignore"), "cdktf.out/\n");
+    const vars: NodeJS.ProcessEnv = { ...base, PROMOTE_CHECKOUT_DIR: checkout, PROMOTE_LEDGER_DIR: checkout, PROMOTE_SYNTH_COMMAND: `${JSON.stringify(process.execPath)} ${JSON.stringify(STANDIN)}` };
+    const params = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`p${i}`, `v${i}-0`]));
+    commitStandin(checkout, params);
+    await promoteTimed(["bootstrap", env], vars);
+    await promoteTimed(["apply", env, "--auto"], { ...vars, PROMOTE_STORE: "s3" }); // synth + init + first state, not measured
+    const times: Record<"local" | "s3", { plan: number[]; apply: number[] }> = { local: { plan: [], apply: [] }, s3: { plan: [], apply: [] } };
+    let n = 0;
+    for (let i = 0; i < runs; i++) {
+      for (const kind of i % 2 === 0 ? (["local", "s3"] as const) : (["s3", "local"] as const)) {
+        n += 1;
+        commitStandin(checkout, { ...params, p0: `v0-${n}` });
+        const v = { ...vars, PROMOTE_STORE: kind };
+        const planned = await promoteRun(["plan", env], v);
+        const id = /^Bundle:\s+(\S+)$/m.exec(planned.out)?.[1]?.split("/").slice(-1)[0];
+        if (!id) throw new Error(`no bundle id in the plan's output:\n${planned.out.slice(-2000)}`);
+        times[kind].plan.push(planned.ms);
+        times[kind].apply.push(await promoteTimed(["apply", env, id], v));
+      }
+    }
+    const line = (what: "plan" | "apply") => {
+      const local = median(times.local[what]);
+      const s3 = median(times.s3[what]);
+      const added = (s3 - local) / 1000;
+      return `  ${`promote ${what}`.padEnd(14)} local ${fmt(local)}   s3 ${fmt(s3)}   the store adds ${added.toFixed(2).padStart(6)} s   target < 1 s: ${added < 1 ? "met" : "NOT met"}`;
+    };
+    console.log(`shared store (the stand-in, ${env}; median of ${runs} each, stores alternating)`);
+    console.log(line("plan"));
+    console.log(line("apply"));
+    console.log("");
+  });
+}
+
 /** The whole demo (`npm start`), as a user runs it. */
 async function benchDemo(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "bench-demo-"));
@@ -294,9 +345,9 @@ async function benchDemo(): Promise<void> {
   }
 }
 
-const SECTIONS: Record<string, () => void | Promise<void>> = { synth: benchSynth, local: benchLocal, engine: benchEngine, "engine-dev": benchEngineDev, demo: benchDemo };
+const SECTIONS: Record<string, () => void | Promise<void>> = { synth: benchSynth, local: benchLocal, engine: benchEngine, "engine-dev": benchEngineDev, store: benchStore, demo: benchDemo };
 /** What `npm run bench` runs without an argument (the demo and the real stack's engine figures are asked for by name). */
-const DEFAULT_SECTIONS = ["synth", "local", "engine"];
+const DEFAULT_SECTIONS = ["synth", "local", "engine", "store"];
 
 async function main(argv: string[]): Promise<void> {
   const wanted = argv.length > 0 ? argv : DEFAULT_SECTIONS;
