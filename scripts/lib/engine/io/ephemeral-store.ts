@@ -15,8 +15,8 @@
  * machine, resumes it with that CIDR; a destroy releases it.
  */
 import { EPHEMERAL, freeCidrs, type EnvConfig } from "../../../../envs";
-import type { CidrClaims, EnvStore } from "../../store";
-import { KeyChanged, KeyExists } from "../../store/s3";
+import type { CidrClaims } from "../../store";
+import { KeyChanged, KeyExists, type StoreBucket } from "../../store/s3";
 import { byName, claimedAgain, decideClaim, entrySchema, liveEntry, newEntry, presentEntry, withStatus, type EphemeralEntry } from "../core/ephemeral";
 import { EngineError, RefusalError, refusal } from "../core/errors";
 import { fixFor } from "../core/rules";
@@ -35,23 +35,41 @@ interface Read {
   readonly etag: string;
 }
 
+/** What the registry uses of the base env's store: its bucket (entries), its lock table (claims), its key. */
+export interface RegistryPorts {
+  readonly bucket: Pick<StoreBucket, "get" | "putCreateOnly" | "putIfMatch" | "listKeys">;
+  readonly claims: Pick<CidrClaims, "claim" | "claimFirstFree" | "release" | "list">;
+  readonly kmsKeyArn: string;
+}
+
+/** The base env's store as opened by the engine (one connection per process, closed by closeStores). */
+async function openPorts(base: EnvConfig, vars: NodeJS.ProcessEnv): Promise<RegistryPorts> {
+  const store = await openStore(base, vars);
+  const { CidrClaims } = await import("../../store");
+  return { bucket: store.bundles.bucket, claims: new CidrClaims(store.clients, base.stateBackend.lockTable), kmsKeyArn: store.kmsKeyArn };
+}
+
 export class StoreRegistry implements Registry {
+  private opened: Promise<RegistryPorts> | null = null;
+
   constructor(
     private readonly base: EnvConfig,
-    private readonly vars: NodeJS.ProcessEnv,
+    vars: NodeJS.ProcessEnv,
+    /** The store's bucket and lock table: the base env's, opened on first use (tests give stand-ins). */
+    private readonly ports: () => Promise<RegistryPorts> = () => openPorts(base, vars),
   ) {}
 
   get where(): string {
     return `s3://${this.base.store.bucket}/${ENTRY_PREFIX} (${this.base.name}'s store, account ${this.base.account.id})`;
   }
 
-  private store(): Promise<EnvStore> {
-    return openStore(this.base, this.vars);
+  private port(): Promise<RegistryPorts> {
+    this.opened ??= this.ports();
+    return this.opened;
   }
 
-  private async claims(): Promise<CidrClaims> {
-    const { CidrClaims } = await import("../../store");
-    return new CidrClaims((await this.store()).clients, this.base.stateBackend.lockTable);
+  private async claims(): Promise<RegistryPorts["claims"]> {
+    return (await this.port()).claims;
   }
 
   key(name: string): string {
@@ -60,7 +78,7 @@ export class StoreRegistry implements Registry {
 
   /** The entry's latest version and its ETag; null when it was never written. */
   private async get(name: string): Promise<Read | null> {
-    const got = await (await this.store()).bundles.bucket.get(this.key(name));
+    const got = await (await this.port()).bucket.get(this.key(name));
     if (got === null) return null;
     let json: unknown;
     try {
@@ -78,11 +96,11 @@ export class StoreRegistry implements Registry {
 
   /** Writes `entry` over `prev` (create-only when there was none); false when another writer came first. */
   private async put(entry: EphemeralEntry, prev: Read | null): Promise<boolean> {
-    const s = await this.store();
+    const s = await this.port();
     const body = `${JSON.stringify(entrySchema.parse(entry), null, 2)}\n`;
     try {
-      if (prev === null) await s.bundles.bucket.putCreateOnly(this.key(entry.name), body, { kmsKeyArn: s.kmsKeyArn });
-      else await s.bundles.bucket.putIfMatch(this.key(entry.name), body, prev.etag, { kmsKeyArn: s.kmsKeyArn });
+      if (prev === null) await s.bucket.putCreateOnly(this.key(entry.name), body, { kmsKeyArn: s.kmsKeyArn });
+      else await s.bucket.putIfMatch(this.key(entry.name), body, prev.etag, { kmsKeyArn: s.kmsKeyArn });
       return true;
     } catch (e) {
       if (e instanceof KeyExists || e instanceof KeyChanged) return false;
@@ -107,7 +125,7 @@ export class StoreRegistry implements Registry {
 
   list(): Promise<EphemeralEntry[]> {
     return storeCall(async () => {
-      const keys = await (await this.store()).bundles.bucket.listKeys(ENTRY_PREFIX);
+      const keys = await (await this.port()).bucket.listKeys(ENTRY_PREFIX);
       const names = keys.map((k) => /^ephemeral\/([^/]+)\.json$/.exec(k)?.[1]).filter((n): n is string => n !== undefined && EPHEMERAL.namePattern.test(n));
       const entries: EphemeralEntry[] = [];
       for (const name of names) {
@@ -149,7 +167,7 @@ export class StoreRegistry implements Registry {
   }
 
   /** The first free block that this name wins (a lost race moves on to the next); EPHEMERAL-CIDR-TAKEN when none is left. */
-  private async claimFree(claims: CidrClaims, r: ClaimRequest, claimed: readonly string[]): Promise<string> {
+  private async claimFree(claims: RegistryPorts["claims"], r: ClaimRequest, claimed: readonly string[]): Promise<string> {
     const free = freeCidrs(r.longLived, claimed);
     if (free.length === 0) {
       throw new RefusalError(refusal("EPHEMERAL-CIDR-TAKEN", `a free /${EPHEMERAL.prefixLength} of ${EPHEMERAL.cidrPool}`, `every block claimed (${claimed.length} claims in ${this.base.stateBackend.lockTable})`, fixFor("EPHEMERAL-CIDR-TAKEN", r.name)));
