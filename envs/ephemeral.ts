@@ -71,14 +71,25 @@ export function formatEphemeralVar(specs: readonly EphemeralSpec[]): string {
   return specs.map((s) => `${s.name}=${s.cidr}`).join(",");
 }
 
-/** The first block of the pool that overlaps no long-lived env and no live ephemeral one. */
-export function allocateCidr(longLived: readonly EnvConfig[], live: readonly EphemeralSpec[]): string {
+/**
+ * Every block of the pool that overlaps no long-lived env and none of `taken` (live ephemeral CIDRs, or
+ * the claims of the shared registry), in pool order: what a claim tries, one after another.
+ */
+export function freeCidrs(longLived: readonly EnvConfig[], taken: readonly string[]): string[] {
   const pool = parseCidr(EPHEMERAL.cidrPool);
   if (typeof pool === "string") throw new Error(`EPHEMERAL.cidrPool must be ${pool}`);
-  const taken = [...longLived.map((e) => e.network.cidr), ...live.map((s) => s.cidr)].map((c) => parseCidr(c)).filter((c) => typeof c !== "string");
+  const used = [...longLived.map((e) => e.network.cidr), ...taken].map((c) => parseCidr(c)).filter((c) => typeof c !== "string");
+  const free: string[] = [];
   for (let i = 0; i < subnetCapacity(pool, EPHEMERAL.prefixLength); i++) {
     const candidate = carve(pool, EPHEMERAL.prefixLength, i);
-    if (!taken.some((t) => overlaps(t, candidate))) return formatCidr(candidate);
+    if (!used.some((t) => overlaps(t, candidate))) free.push(formatCidr(candidate));
   }
-  throw new Error(`no free /${EPHEMERAL.prefixLength} left in the ephemeral pool ${EPHEMERAL.cidrPool} (${live.length} live ephemeral envs): destroy or reap some`);
+  return free;
+}
+
+/** The first block of the pool that overlaps no long-lived env and no live ephemeral one. */
+export function allocateCidr(longLived: readonly EnvConfig[], live: readonly EphemeralSpec[]): string {
+  const free = freeCidrs(longLived, live.map((s) => s.cidr));
+  if (free.length === 0) throw new Error(`no free /${EPHEMERAL.prefixLength} left in the ephemeral pool ${EPHEMERAL.cidrPool} (${live.length} live ephemeral envs): destroy or reap some`);
+  return free[0];
 }

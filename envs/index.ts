@@ -13,7 +13,7 @@ import { validateEnvironments } from "./validate";
 export type { EnvConfig } from "./schema";
 export { ConfigError, validateEnvironments, checkEnvConfig, checkEnvironmentSet } from "./validate";
 export { subnetLayout } from "./cidr";
-export { EPHEMERAL, allocateCidr, deriveEphemeral, formatEphemeralVar, parseEphemeralVar, type EphemeralSpec } from "./ephemeral";
+export { EPHEMERAL, allocateCidr, deriveEphemeral, freeCidrs, formatEphemeralVar, parseEphemeralVar, type EphemeralSpec } from "./ephemeral";
 
 /** The configs as written, in promotion order. */
 export const ENVIRONMENTS: readonly EnvConfig[] = [dev, staging, prod];

@@ -262,7 +262,7 @@ the last prod entry is the last-good release.`,
     description: `Allocates a CIDR from the pool (no overlap with any env or registered one), records it, then
 plans and applies it like \`apply --auto\` (saved plan, policy, audit, ledger tag deployed/<name>/*).
 Refuses a registered one (EPHEMERAL-EXISTS) unless --update; a failed create stays "creating":
-run create again (same CIDR) or destroy.`,
+run create again, from any machine (same CIDR), or destroy.`,
     options: {
       ttl: { ...OPT.ttl, help: "hours before `env reap` destroys it: 90m, 12h (default EPHEMERAL.ttlHours)" },
       update: { type: "boolean", help: "an existing live one is updated to the checked-out commit instead of refused" },
@@ -296,8 +296,10 @@ worked, else the worst exit code of the failures.`,
 const ENV_USAGE = "usage: npx promote env create|destroy pr-<n>, env list, env reap (npx promote env --help)";
 
 const ENV_HELP = `Ephemeral environments, one per pull request, derived from dev (envs/ephemeral.ts) in dev's account and
-state bucket (key ephemeral/<name>/terraform.tfstate). The registry <PROMOTE_HOME>/_ephemeral/<name>.json
-records each: CIDR, created, TTL, author, commit, status (creating, live, destroying).`;
+state bucket (key ephemeral/<name>/terraform.tfstate). The registry records each: CIDR, created, TTL,
+author, commit, status (creating, live, destroying). It lives in dev's store (s3://<dev's store
+bucket>/ephemeral/<name>.json, CIDR claims by conditional writes in dev's lock table: every machine sees
+the same envs and none hands out a CIDR twice); with PROMOTE_STORE=local in <PROMOTE_HOME>/_ephemeral/.`;
 
 /** The parser's declaration of a command (positionals are checked by the command: its messages name them). */
 const specOf = (name: string): CommandSpec => ({
@@ -523,7 +525,7 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
           const now = nowText === undefined ? ctx.now() : new Date(nowText);
           if (Number.isNaN(now.getTime())) throw new UsageError(`--now must be an ISO date-time (2030-01-02T03:04:05Z), but "${nowText}" was given`);
           if (sub === "list") {
-            envList(ctx, now);
+            await envList(ctx, now);
             return EXIT.ok;
           }
           const r = await envReap(ctx, { now, by: str(p, "by"), waitSeconds: waitSeconds(p) });

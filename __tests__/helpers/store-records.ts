@@ -5,14 +5,15 @@
  *   await auditRecords(vars, "dev")                         // the env's audit records, in order
  *   await putStoreApproval(vars, "prod", id, "approval.json", text)   // what someone with store write access can do
  *   await recordStoreApply(vars, "staging", commit)         // the applied record a real staging apply leaves
+ *   await ephemeralRecords(vars)                            // the ephemeral registry in dev's store: entries and CIDR claims
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { getEnvironment, loadEnvironments } from "../../envs";
+import { EPHEMERAL, getEnvironment, loadEnvironments } from "../../envs";
 import type { AuditRecord } from "../../scripts/lib/engine/core/audit-record";
 import { storeKind } from "../../scripts/lib/engine/io/s3-store";
-import { openEnvStore, type EnvStore } from "../../scripts/lib/store";
+import { cidrClaims, openEnvStore, type EnvStore } from "../../scripts/lib/store";
 import { MARKER_FILE } from "../../scripts/lib/store/bundle-store";
 
 /** Runs `fn` with the env's store opened as its deploy role (the emulator's, from `vars`), then closes it. */
@@ -80,4 +81,31 @@ export async function tamperStoreFile(vars: NodeJS.ProcessEnv, env: string, bund
 export async function copyStoreBundle(vars: NodeJS.ProcessEnv, fromEnv: string, toEnv: string, bundleId: string): Promise<void> {
   const { files } = await withEnvStore(vars, fromEnv, (s) => s.bundles.readBundle(bundleId));
   await withEnvStore(vars, toEnv, (s) => s.bundles.putBundle(bundleId, files));
+}
+
+export interface EphemeralRecords {
+  /** Each `ephemeral/<name>.json` of the base env's store bucket, its latest version as written (status "destroyed" included). */
+  readonly entries: Record<string, { name: string; cidr: string; status: string; createdBy: string; commit: string; ttlHours: number }>;
+  /** The CIDR claims of the base env's lock table: owner -> CIDRs it holds. */
+  readonly claims: Record<string, string[]>;
+}
+
+/** The ephemeral registry where the store keeps it: entries in the base env's (dev's) store bucket, CIDR claims in its lock table. */
+export async function ephemeralRecords(vars: NodeJS.ProcessEnv): Promise<EphemeralRecords> {
+  const base = EPHEMERAL.baseEnv;
+  const entries: Record<string, EphemeralRecords["entries"][string]> = {};
+  await withEnvStore(vars, base, async (s) => {
+    for (const key of await s.bundles.bucket.listKeys("ephemeral/")) {
+      const got = await s.bundles.bucket.get(key);
+      if (got !== null) entries[key.replace(/^ephemeral\/|\.json$/g, "")] = JSON.parse(got.body.toString("utf8"));
+    }
+  });
+  const claimsTable = cidrClaims(getEnvironment(base, loadEnvironments(undefined, { ...vars, EPHEMERAL_ENVS: "" })), { vars, sessionName: "integration-test" });
+  try {
+    const claims: Record<string, string[]> = {};
+    for (const c of await claimsTable.list()) claims[c.owner] = [...(claims[c.owner] ?? []), c.cidr];
+    return { entries, claims };
+  } finally {
+    claimsTable.clients.destroy();
+  }
 }

@@ -1,7 +1,10 @@
 /**
- * Ephemeral envs without terraform: the registry (schema, atomic writes, order, its lock keeping two
- * creates — even in two processes — off one CIDR), EPHEMERAL-EXISTS, the TTL decision, the list, the
- * backend settings read from a synthesized stack, and the CLI's refusals and usage errors.
+ * Ephemeral envs without terraform: the local registry (schema, atomic writes, order, its lock keeping two
+ * creates — even in two processes — off one CIDR), the claim decision both registries take (decideClaim:
+ * new, resume, update, EPHEMERAL-EXISTS) and the entry's transitions, the Registry interface over the local
+ * folder and which registry a setting chooses, the TTL decision, the list, the backend settings read from a
+ * synthesized stack, and the CLI's refusals and usage errors. The store's registry (dev's store, conditional
+ * writes, two machines) runs against the emulator: __tests__/integration/ephemeral.test.ts.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -9,8 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EPHEMERAL, loadEnvironments } from "../../envs";
 import { defaultContext } from "../../scripts/lib/engine/commands";
-import { dueForReap, formatEphemeralList, formatHours, nameProblem, ttlState, type EphemeralEntry } from "../../scripts/lib/engine/core/ephemeral";
-import { claimEntry, EphemeralRegistry } from "../../scripts/lib/engine/io/ephemeral-registry";
+import { decideClaim, destroySpecs, dueForReap, formatEphemeralList, formatHours, liveEntry, nameProblem, newEntry, presentEntry, ttlState, withStatus, type EphemeralEntry } from "../../scripts/lib/engine/core/ephemeral";
+import { claimEntry, EphemeralRegistry, LocalRegistry, registryOf, type Registry } from "../../scripts/lib/engine/io/ephemeral-registry";
+import { StoreRegistry } from "../../scripts/lib/engine/io/ephemeral-store";
 import { EngineError, RefusalError } from "../../scripts/lib/engine/core/errors";
 import { digestLockId, s3BackendSettings, stateObjectKeys } from "../../scripts/lib/engine/io/state-store";
 import { PROJECT_ROOT } from "../../scripts/lib/toolchain";
@@ -141,6 +145,85 @@ describe("claimEntry: a name and a CIDR, under the registry lock", () => {
     expect(cidrs).toHaveLength(12);
     expect(new Set(cidrs).size).toBe(12);
   }, 60_000);
+});
+
+describe("decideClaim: what a create does with the entry it finds (both registries)", () => {
+  const refusal = (fn: () => unknown): string => {
+    try {
+      return String(fn());
+    } catch (e) {
+      return e instanceof RefusalError ? `${e.refusal.id}: ${e.refusal.found}` : `error: ${(e as Error).message}`;
+    }
+  };
+
+  it("new for none or a destroyed one; resume for a creating one (whoever started it); update for a live one with --update", () => {
+    expect(decideClaim(null, { name: "pr-1", update: false })).toBe("new");
+    expect(decideClaim(entry({ status: "destroyed" }), { name: "pr-1", update: false })).toBe("new");
+    expect(decideClaim(entry({ status: "creating", createdBy: "someone-else" }), { name: "pr-1", update: false })).toBe("resume");
+    expect(decideClaim(entry({ status: "creating" }), { name: "pr-1", update: true })).toBe("resume");
+    expect(decideClaim(entry({ status: "live" }), { name: "pr-1", update: true })).toBe("update");
+  });
+
+  it("refuses EPHEMERAL-EXISTS for a live one without --update and for one being destroyed", () => {
+    expect(refusal(() => decideClaim(entry({ status: "live" }), { name: "pr-1", update: false }))).toMatch(/^EPHEMERAL-EXISTS: pr-1 live \(10\.64\.0\.0\/18, created 2030-01-10T00:00:00\.000Z by alice\)/);
+    expect(refusal(() => decideClaim(entry({ status: "destroying" }), { name: "pr-1", update: true }))).toMatch(/^EPHEMERAL-EXISTS: pr-1 destroying/);
+  });
+
+  it("builds a new entry (creating), a live one (unless a destroy began or ended), a destroying one", () => {
+    const ask = { name: "pr-4", by: "bob", commit: "d".repeat(40), ttlHours: 6, update: false, now: NOW };
+    expect(newEntry(ask, "10.64.64.0/18")).toEqual({ schemaVersion: 1, name: "pr-4", cidr: "10.64.64.0/18", createdAt: NOW.toISOString(), ttlHours: 6, createdBy: "bob", commit: "d".repeat(40), status: "creating", updatedAt: NOW.toISOString() });
+    expect(() => newEntry({ ...ask, name: "dev" }, "10.64.0.0/18")).toThrow();
+    const later = new Date("2030-01-10T13:00:00Z");
+    expect(liveEntry(entry({ status: "creating" }), "e".repeat(40), later)).toEqual(entry({ status: "live", commit: "e".repeat(40), updatedAt: later.toISOString() }));
+    expect(liveEntry(entry({ status: "destroying" }), "e".repeat(40), later).status).toBe("destroying");
+    expect(liveEntry(entry({ status: "destroyed" }), "e".repeat(40), later).status).toBe("destroyed");
+    expect(withStatus(entry(), "destroying", later)).toEqual(entry({ status: "destroying", updatedAt: later.toISOString() }));
+    expect(presentEntry(entry({ status: "destroyed" }))).toBeNull();
+    expect(presentEntry(entry({ status: "destroying" }))).toEqual(entry({ status: "destroying" }));
+  });
+
+  it("synthesizes a destroy with the registry's envs, and the name on the CIDR it holds (or a free one without an entry or claim)", () => {
+    const live = [{ name: "pr-2", cidr: "10.64.0.0/18" }];
+    expect(destroySpecs(longLived, [...live, { name: "pr-1", cidr: "10.64.64.0/18" }], "pr-1", "10.64.64.0/18")).toEqual([...live, { name: "pr-1", cidr: "10.64.64.0/18" }]);
+    expect(destroySpecs(longLived, live, "pr-1", "10.64.192.0/18")).toEqual([...live, { name: "pr-1", cidr: "10.64.192.0/18" }]);
+    expect(destroySpecs(longLived, live, "pr-1", null)).toEqual([...live, { name: "pr-1", cidr: "10.64.64.0/18" }]);
+  });
+});
+
+describe("the Registry interface over the local folder (PROMOTE_STORE=local)", () => {
+  const ask = (name: string, over: { update?: boolean } = {}) => ({ name, by: "alice", commit: "c".repeat(40), ttlHours: EPHEMERAL.ttlHours, update: over.update ?? false, now: NOW, longLived });
+
+  it("claims, marks live, refuses a second create, destroys (destroying, then gone) and frees the CIDR", async () => {
+    const reg: Registry = new LocalRegistry(new EphemeralRegistry(join(temp(), "_ephemeral")));
+    const a = await reg.claim(ask("pr-1"));
+    expect(a).toMatchObject({ mode: "created", entry: { cidr: "10.64.0.0/18", status: "creating" } });
+    expect((await reg.claim(ask("pr-1"))).mode).toBe("resumed");
+    const live = await reg.markLive(a.entry, "f".repeat(40), NOW);
+    expect(live).toMatchObject({ status: "live", commit: "f".repeat(40), cidr: "10.64.0.0/18" });
+    await expect(reg.claim(ask("pr-1"))).rejects.toThrow(RefusalError);
+    expect((await reg.claim(ask("pr-2"))).entry.cidr).toBe("10.64.64.0/18");
+    expect(await reg.beginDestroy("pr-1", NOW)).toEqual({ entry: live, held: "10.64.0.0/18" });
+    expect((await reg.read("pr-1"))?.status).toBe("destroying");
+    await expect(reg.claim(ask("pr-1", { update: true }))).rejects.toThrow(/destroying/);
+    await reg.finishDestroy("pr-1", NOW);
+    expect(await reg.read("pr-1")).toBeNull();
+    expect((await reg.list()).map((e) => e.name)).toEqual(["pr-2"]);
+    expect((await reg.claim(ask("pr-3"))).entry.cidr).toBe("10.64.0.0/18");
+    expect(await reg.beginDestroy("pr-9", NOW)).toEqual({ entry: null, held: null });
+  });
+
+  it("is the local folder with PROMOTE_STORE=local, and dev's store otherwise (nothing is reached by choosing it)", () => {
+    const home = temp();
+    const local = registryOf(defaultContext({ ...process.env, PROMOTE_STORE: "local", PROMOTE_HOME: home, EPHEMERAL_ENVS: "" }));
+    expect(local).toBeInstanceOf(LocalRegistry);
+    expect(local.where).toBe(join(home, "_ephemeral"));
+    const dev = longLived.find((e) => e.name === "dev")!;
+    for (const setting of [undefined, "", "s3"]) {
+      const store = registryOf(defaultContext({ ...process.env, PROMOTE_STORE: setting, PROMOTE_HOME: home, EPHEMERAL_ENVS: "" }));
+      expect(store).toBeInstanceOf(StoreRegistry);
+      expect(store.where).toBe(`s3://${dev.store.bucket}/ephemeral/ (dev's store, account ${dev.account.id})`);
+    }
+  });
 });
 
 describe("the TTL decision", () => {

@@ -3,7 +3,7 @@
  * long-lived env and no other live ephemeral one, dev's account and state bucket with their own key.
  */
 import { Testing } from "cdktf";
-import { ENVIRONMENTS, EPHEMERAL, allocateCidr, loadEnvironments, parseEphemeralVar } from "../../envs";
+import { ENVIRONMENTS, EPHEMERAL, allocateCidr, freeCidrs, loadEnvironments, parseEphemeralVar } from "../../envs";
 import { EnvironmentStack } from "../../stacks/environment-stack";
 import { targetFromEnv } from "../../stacks/target";
 
@@ -24,6 +24,24 @@ describe("allocateCidr", () => {
   it("says so when the pool is exhausted", () => {
     const live = Array.from({ length: 64 }, (_, i) => ({ name: `pr-${i + 1}`, cidr: `10.${64 + Math.floor(i / 4)}.${(i % 4) * 64}.0/18` }));
     expect(() => allocateCidr(longLived, live)).toThrow("no free /18 left in the ephemeral pool 10.64.0.0/12 (64 live ephemeral envs): destroy or reap some");
+  });
+});
+
+describe("freeCidrs (what a claim in the shared registry tries, in order)", () => {
+  it("lists every block of the pool but the taken ones and those a long-lived env overlaps, in pool order", () => {
+    const all = freeCidrs(longLived, []);
+    expect(all).toHaveLength(64);
+    expect(all.slice(0, 3)).toEqual(["10.64.0.0/18", "10.64.64.0/18", "10.64.128.0/18"]);
+    expect(all[63]).toBe("10.79.192.0/18");
+    expect(freeCidrs(longLived, ["10.64.64.0/18", "10.64.0.0/18"]).slice(0, 2)).toEqual(["10.64.128.0/18", "10.64.192.0/18"]);
+    const squatter = { ...longLived[0], network: { ...longLived[0].network, cidr: "10.64.0.0/16" } };
+    expect(freeCidrs([squatter], [])[0]).toBe("10.65.0.0/18");
+    expect(freeCidrs([squatter], [])).toHaveLength(60);
+  });
+
+  it("is empty when everything is taken; allocateCidr is its first block", () => {
+    expect(freeCidrs(longLived, freeCidrs(longLived, []))).toEqual([]);
+    expect(allocateCidr(longLived, [{ name: "pr-1", cidr: "10.64.0.0/18" }])).toBe(freeCidrs(longLived, ["10.64.0.0/18"])[0]);
   });
 });
 

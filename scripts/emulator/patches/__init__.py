@@ -26,6 +26,7 @@ NAMES = [
     "s3_policy_request_context",
     "s3_expected_bucket_owner",
     "s3_conditional_put_atomic",
+    "dynamodb_conditional_write_atomic",
 ]
 
 

@@ -190,10 +190,29 @@ export class S3BundleStore {
     }
   }
 
-  /** The ids of complete bundles (those with a marker), in id order. */
+  /**
+   * The ids of this env's complete bundles (those with a marker), in id order. One bucket can hold the
+   * bundles of several envs (an ephemeral env's are in its base env's store): a marker that names another
+   * env is left out (its bundle is that env's); one that cannot be read is kept, so that marker() refuses it
+   * (BUNDLE-INCOMPLETE) instead of hiding it.
+   */
   async listBundles(): Promise<string[]> {
     const keys = await this.bucket.listKeys(BUNDLES_PREFIX);
-    return keys.filter((k) => k.endsWith(`/${MARKER_FILE}`)).map((k) => k.slice(BUNDLES_PREFIX.length, -(MARKER_FILE.length + 1))).filter((id) => BUNDLE_ID.test(id));
+    const ids = keys.filter((k) => k.endsWith(`/${MARKER_FILE}`)).map((k) => k.slice(BUNDLES_PREFIX.length, -(MARKER_FILE.length + 1))).filter((id) => BUNDLE_ID.test(id));
+    const owners = await Promise.all(ids.map((id) => this.markerEnv(id)));
+    return ids.filter((_, i) => owners[i] === null || owners[i] === this.env);
+  }
+
+  /** The env a bundle's marker names; null when the marker is missing or unreadable. */
+  private async markerEnv(id: string): Promise<string | null> {
+    const got = await this.bucket.get(this.fileKey(id, MARKER_FILE));
+    if (got === null) return null;
+    try {
+      const env = (JSON.parse(got.body.toString("utf8")) as { env?: unknown }).env;
+      return typeof env === "string" ? env : null;
+    } catch {
+      return null;
+    }
   }
 
   /** The bundle's marker; refuses BUNDLE-INCOMPLETE when there is none or it is malformed. */

@@ -24,6 +24,14 @@ export class KeyExists extends Error {
   }
 }
 
+/** Thrown by putIfMatch when the object changed since it was read (412), a concurrent write is in flight (409), or it is gone (404). */
+export class KeyChanged extends Error {
+  constructor(readonly key: string) {
+    super(`${key} changed since it was read`);
+    this.name = "KeyChanged";
+  }
+}
+
 export interface PutOptions {
   readonly contentType?: string;
   /** The KMS key ARN (SSE-KMS); null: the bucket's default encryption. */
@@ -77,15 +85,24 @@ export class StoreBucket {
 
   /** Writes `key` only if it does not exist (If-None-Match: *); returns its version id; KeyExists otherwise. */
   putCreateOnly(key: string, body: Uint8Array | string, opts: PutOptions): Promise<string> {
-    return this.putObject(key, body, opts, true);
+    return this.putObject(key, body, opts, { ifNoneMatch: "*" });
+  }
+
+  /**
+   * Writes a new version of `key` only if its current one still has the ETag `etag` (If-Match): a
+   * read-modify-write that loses to a concurrent writer fails instead of overwriting it. Returns the
+   * version id; KeyChanged otherwise.
+   */
+  putIfMatch(key: string, body: Uint8Array | string, etag: string, opts: PutOptions): Promise<string> {
+    return this.putObject(key, body, opts, { ifMatch: etag });
   }
 
   /** Writes `key` (a new version when it exists: the bucket is versioned); returns its version id. */
   put(key: string, body: Uint8Array | string, opts: PutOptions): Promise<string> {
-    return this.putObject(key, body, opts, false);
+    return this.putObject(key, body, opts, {});
   }
 
-  private async putObject(key: string, body: Uint8Array | string, opts: PutOptions, createOnly: boolean): Promise<string> {
+  private async putObject(key: string, body: Uint8Array | string, opts: PutOptions, condition: { ifNoneMatch?: "*"; ifMatch?: string }): Promise<string> {
     const { PutObjectCommand } = await import("@aws-sdk/client-s3");
     try {
       const r = await this.call(`PutObject ${key}`, (s3, abortSignal) =>
@@ -94,7 +111,8 @@ export class StoreBucket {
             Bucket: this.bucket,
             Key: key,
             Body: body,
-            ...(createOnly ? { IfNoneMatch: "*" } : {}),
+            ...(condition.ifNoneMatch ? { IfNoneMatch: condition.ifNoneMatch } : {}),
+            ...(condition.ifMatch ? { IfMatch: condition.ifMatch } : {}),
             ContentType: opts.contentType ?? "application/json",
             ExpectedBucketOwner: this.accountId,
             ChecksumAlgorithm: "SHA256",
@@ -106,20 +124,21 @@ export class StoreBucket {
       return r.VersionId ?? "null";
     } catch (e) {
       const status = httpStatus(e);
-      if (createOnly && (status === 412 || status === 409)) throw new KeyExists(key);
+      if (condition.ifNoneMatch && (status === 412 || status === 409)) throw new KeyExists(key);
+      if (condition.ifMatch && (status === 412 || status === 409 || status === 404)) throw new KeyChanged(key);
       if (e instanceof StoreError) throw e;
       throw new StoreError(`PutObject s3://${this.bucket}/${key}: ${describeAwsError(e)}`);
     }
   }
 
-  /** The object (a given version, or the latest); null when there is none (404, or the latest is a delete marker). */
-  async get(key: string, versionId?: string): Promise<{ body: Buffer; versionId: string; sse: string | null; kmsKeyId: string | null } | null> {
+  /** The object (a given version, or the latest) and its ETag (what putIfMatch compares); null when there is none (404, or the latest is a delete marker). */
+  async get(key: string, versionId?: string): Promise<{ body: Buffer; versionId: string; etag: string | null; sse: string | null; kmsKeyId: string | null } | null> {
     const { GetObjectCommand } = await import("@aws-sdk/client-s3");
     try {
       return await this.call(`GetObject ${key}`, async (s3, abortSignal) => {
         const r = await s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId, ExpectedBucketOwner: this.accountId }), { abortSignal });
         const body = Buffer.from(await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-        return { body, versionId: r.VersionId ?? "null", sse: r.ServerSideEncryption ?? null, kmsKeyId: r.SSEKMSKeyId ?? null };
+        return { body, versionId: r.VersionId ?? "null", etag: r.ETag ?? null, sse: r.ServerSideEncryption ?? null, kmsKeyId: r.SSEKMSKeyId ?? null };
       });
     } catch (e) {
       const status = httpStatus(e);

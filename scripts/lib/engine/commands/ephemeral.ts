@@ -1,22 +1,24 @@
 /**
  * `promote env create|destroy|list|reap`: ephemeral environments (one per pull request), derived from
- * EPHEMERAL.baseEnv (envs/ephemeral.ts), living in its account and state bucket. The registry and its
- * CIDR claim are io/ephemeral-registry.ts; names, TTL and the list table core/ephemeral.ts.
+ * EPHEMERAL.baseEnv (envs/ephemeral.ts), living in its account and state bucket. The registry (the base
+ * env's store, or the local folder) is io/ephemeral-registry.ts behind one interface; names, TTL, the
+ * claim decision and the list table are core/ephemeral.ts.
  *
- *   create   allocate a CIDR, record it (creating), then `apply --auto` through the normal engine path (a
- *            saved plan, policy, audit, ledger tag deployed/<name>/...), then live. A failure leaves the
- *            entry "creating": destroy cleans it up, a second create resumes it with the same CIDR.
+ *   create   claim a CIDR and record the entry (creating), then `apply --auto` through the normal engine
+ *            path (a saved plan, policy, audit, ledger tag deployed/<name>/...), then live. A failure leaves
+ *            the entry "creating" (or a bare CIDR claim): destroy cleans it up, a second create (from any
+ *            machine sharing the store) resumes it with the same CIDR.
  *   destroy  a saved `plan -destroy`, applied (env lock, audit record), then the state removed from the
- *            backend (every object version, the digest item), then the registry entry.
+ *            backend (every object version, the digest item), then the registry entry and its CIDR claim.
  *   reap     destroys every one older than its TTL.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { EPHEMERAL, allocateCidr } from "../../../../envs";
-import { dueForReap, formatEphemeralList, formatHours, nameProblem, ttlState, type EphemeralEntry } from "../core/ephemeral";
+import { EPHEMERAL } from "../../../../envs";
+import { destroySpecs, dueForReap, formatEphemeralList, formatHours, nameProblem, ttlState, type EphemeralEntry } from "../core/ephemeral";
 import { EngineError } from "../core/errors";
 import { audited, envConfig, withEnvLock, type EngineContext } from "../io/context";
-import { claimEntry, ephemeralContext, longLivedEnvs, registryOf, specOf } from "../io/ephemeral-registry";
+import { auditContext, ephemeralContext, longLivedEnvs, registryOf, specOf } from "../io/ephemeral-registry";
 import { headCommit, whoAmI } from "../io/git";
 import { stamp } from "../io/ledger";
 import { envPlansDir, stackDir } from "../io/paths";
@@ -66,24 +68,19 @@ export async function envCreate(ctx: EngineContext, o: EnvCreateOptions): Promis
   const longLived = longLivedEnvs(ctx);
   const command = o.update ? "env create --update" : "env create";
 
-  // Claim the name and a CIDR under the registry lock (refusals are audited like any other).
-  const claimed = await audited(ctx, name, command, by, async (info) => {
+  // Claim the name and a CIDR (refusals are audited like any other, in the env's own log).
+  const claimed = await audited(auditContext(ctx, name, longLived), name, command, by, async (info) => {
     info.commit = commit;
-    const value = await reg.withLock(`promote ${command} ${name}`, () => claimEntry(reg, { name, by, commit, ttlHours, update: o.update === true, now: ctx.now(), longLived }));
+    const value = await reg.claim({ name, by, commit, ttlHours, update: o.update === true, now: ctx.now(), longLived });
     return { value, detail: `${value.mode} ${name}: ${value.entry.cidr}, ttl ${value.entry.ttlHours}h` };
   });
   ctx.io.err(`${name}: ${claimed.mode} in the registry (${claimed.entry.cidr}); planning and applying it...\n`);
 
   // The normal engine path, with the registry's envs: a saved plan, policy, audit, ledger tag. A failure
   // leaves the entry as it is ("creating" for a new one) and is reported by the caller.
-  const ectx = ephemeralContext(ctx, reg.list().map(specOf));
+  const ectx = ephemeralContext(ctx, (await reg.list()).map(specOf));
   const applied = await apply(ectx, { env: name, by, auto: true, synth: "always", waitSeconds: o.waitSeconds });
-  const entry = await reg.withLock(`promote ${command} ${name}`, () => {
-    const current = reg.read(name) ?? claimed.entry;
-    const live: EphemeralEntry = { ...current, commit: applied.manifest.git.commit, status: current.status === "destroying" ? "destroying" : "live", updatedAt: ctx.now().toISOString() };
-    reg.write(live);
-    return live;
-  });
+  const entry = await reg.markLive(claimed.entry, applied.manifest.git.commit, ctx.now());
   return { entry, mode: claimed.mode, applied };
 }
 
@@ -112,14 +109,11 @@ export async function envDestroy(ctx: EngineContext, o: EnvDestroyOptions): Prom
   const longLived = longLivedEnvs(ctx);
 
   // Mark it destroying (so a concurrent create refuses), and take the registry's view of the envs. Without
-  // an entry (a runner that lost its registry, a create that never started) it is destroyed all the same:
-  // a destroy plan reads the state, not the configuration; a free CIDR is used to synthesize it.
-  const { entry, specs } = await reg.withLock(`promote env destroy ${name}`, () => {
-    const existing = reg.read(name);
-    if (existing !== null) reg.write({ ...existing, status: "destroying", updatedAt: ctx.now().toISOString() });
-    const live = reg.list().map(specOf);
-    return { entry: existing, specs: existing !== null ? live : [...live, { name, cidr: allocateCidr(longLived, live) }] };
-  });
+  // an entry (a create that died before writing one, a runner that lost a local registry) it is destroyed
+  // all the same: a destroy plan reads the state, not the configuration; the CIDR the name still holds, or
+  // a free one, is used to synthesize it.
+  const { entry, held } = await reg.beginDestroy(name, ctx.now());
+  const specs = destroySpecs(longLived, (await reg.list()).map(specOf), name, held);
   const ectx = ephemeralContext(ctx, specs);
   const cfg = envConfig(ectx, name);
 
@@ -152,14 +146,14 @@ export async function envDestroy(ctx: EngineContext, o: EnvDestroyOptions): Prom
       return { value, detail: `destroyed ${destroyed} resource(s); removed ${removed.versions} state object version(s)${removed.digestItem ? " and the digest item" : ""}` };
     }),
   );
-  await reg.withLock(`promote env destroy ${name}`, () => reg.remove(name));
+  await reg.finishDestroy(name, ctx.now());
   return { entry, ...result };
 }
 
 // list and reap
 
-export function envList(ctx: EngineContext, now: Date = ctx.now()): EphemeralEntry[] {
-  const entries = registryOf(ctx).list();
+export async function envList(ctx: EngineContext, now: Date = ctx.now()): Promise<EphemeralEntry[]> {
+  const entries = await registryOf(ctx).list();
   ctx.io.out(formatEphemeralList(entries, now));
   return entries;
 }
@@ -172,7 +166,7 @@ export interface ReapResult {
 /** Destroys every entry older than its TTL at `now`, one after another; a failure does not stop the rest. */
 export async function envReap(ctx: EngineContext, o: { now?: Date; by?: string; waitSeconds?: number } = {}): Promise<ReapResult> {
   const now = o.now ?? ctx.now();
-  const due = dueForReap(registryOf(ctx).list(), now);
+  const due = dueForReap(await registryOf(ctx).list(), now);
   if (due.length === 0) ctx.io.out(`nothing to reap at ${now.toISOString()}\n`);
   const result: ReapResult = { destroyed: [], failed: [] };
   for (const e of due) {

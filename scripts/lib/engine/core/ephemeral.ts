@@ -1,10 +1,13 @@
 /**
- * The ephemeral envs' pure parts: the registry entry's schema, names, TTL, the `promote env list` table.
- * The registry itself (files, its lock, the CIDR claim) is io/ephemeral-registry.ts; the commands
- * (create, destroy, list, reap) are commands/ephemeral.ts.
+ * The ephemeral envs' pure parts: the registry entry's schema and its transitions (what a create may do
+ * with the entry it finds: decideClaim), names, TTL, the `promote env list` table. The registries (the
+ * local folder, or the base env's store: io/ephemeral-registry.ts, io/ephemeral-store.ts) keep entries;
+ * the commands (create, destroy, list, reap) are commands/ephemeral.ts.
  */
 import { z } from "zod";
-import { EPHEMERAL } from "../../../../envs";
+import { EPHEMERAL, allocateCidr, type EnvConfig, type EphemeralSpec } from "../../../../envs";
+import { RefusalError, refusal } from "./errors";
+import { fixFor } from "./rules";
 
 export const entrySchema = z
   .object({
@@ -17,12 +20,75 @@ export const entrySchema = z
     createdBy: z.string(),
     /** The commit last applied (or being applied). */
     commit: z.string(),
-    status: z.enum(["creating", "live", "destroying"]),
+    /**
+     * destroyed: only in the shared store, whose bucket never deletes: an entry's last version after its
+     * destroy (a later create of the name writes over it). Registries read and list it as absent.
+     */
+    status: z.enum(["creating", "live", "destroying", "destroyed"]),
     updatedAt: z.string().datetime(),
   })
   .strict();
 
 export type EphemeralEntry = z.infer<typeof entrySchema>;
+
+/** An entry that counts (null for none, or a destroyed one). */
+export const presentEntry = (e: EphemeralEntry | null): EphemeralEntry | null => (e === null || e.status === "destroyed" ? null : e);
+
+export interface ClaimAsk {
+  readonly name: string;
+  readonly by: string;
+  readonly commit: string;
+  readonly ttlHours: number;
+  /** --update: a live one is updated instead of refused. */
+  readonly update: boolean;
+  readonly now: Date;
+}
+
+/**
+ * What a create does with the entry the registry has for its name: "new" (none: claim a CIDR), "resume"
+ * (a failed or interrupted create's, whoever started it: same CIDR), "update" (a live one, --update);
+ * refuses EPHEMERAL-EXISTS otherwise (live without --update, or being destroyed).
+ */
+export function decideClaim(existing: EphemeralEntry | null, ask: Pick<ClaimAsk, "name" | "update">): "new" | "resume" | "update" {
+  const e = presentEntry(existing);
+  if (e === null) return "new";
+  if (e.status === "creating") return "resume";
+  if (e.status === "live" && ask.update) return "update";
+  throw new RefusalError(
+    refusal(
+      "EPHEMERAL-EXISTS",
+      ask.update ? `"${ask.name}" absent, creating or live (--update)` : `no live "${ask.name}" in the registry`,
+      `${e.name} ${e.status} (${e.cidr}, created ${e.createdAt} by ${e.createdBy})`,
+      fixFor("EPHEMERAL-EXISTS", ask.name),
+    ),
+  );
+}
+
+/** A new entry (status creating) holding `cidr`. */
+export function newEntry(ask: ClaimAsk, cidr: string): EphemeralEntry {
+  const now = ask.now.toISOString();
+  return entrySchema.parse({ schemaVersion: 1, name: ask.name, cidr, createdAt: now, ttlHours: ask.ttlHours, createdBy: ask.by, commit: ask.commit, status: "creating", updatedAt: now });
+}
+
+/** A resumed or updated entry: same CIDR, creation and TTL; the commit being applied. */
+export const claimedAgain = (e: EphemeralEntry, ask: ClaimAsk): EphemeralEntry => ({ ...e, commit: ask.commit, updatedAt: ask.now.toISOString() });
+
+/** After a successful apply: live, unless a destroy began (or ended) meanwhile. */
+export function liveEntry(e: EphemeralEntry, commit: string, now: Date): EphemeralEntry {
+  return { ...e, commit, status: e.status === "destroying" || e.status === "destroyed" ? e.status : "live", updatedAt: now.toISOString() };
+}
+
+export const withStatus = (e: EphemeralEntry, status: EphemeralEntry["status"], now: Date): EphemeralEntry => ({ ...e, status, updatedAt: now.toISOString() });
+
+/**
+ * The EPHEMERAL_ENVS a destroy of `name` synthesizes with: the registry's envs, and `name` with the CIDR
+ * it holds (its entry's, or a claim a create left without one) or any free one when it holds none (a
+ * destroy plan reads the state, not the configuration).
+ */
+export function destroySpecs(longLived: readonly EnvConfig[], live: readonly EphemeralSpec[], name: string, held: string | null): EphemeralSpec[] {
+  if (live.some((s) => s.name === name)) return [...live];
+  return [...live, { name, cidr: held ?? allocateCidr(longLived, live) }];
+}
 
 const prNumber = (name: string): number => Number(name.replace(/^\D+/, ""));
 /** Registry order: pr-2 before pr-10. */

@@ -8,7 +8,8 @@
  *   PROMOTE_AUDIT_DIR     audit logs: <dir>/<env>.jsonl                               @default <home>/_audit
  *   PROMOTE_LEDGER_DIR    the git repository holding the deployed/<env>/* tags        @default the checkout
  *
- *   <home>/_ephemeral/    the registry of ephemeral envs (promote env): <name>.json
+ *   <home>/_ephemeral/    the registry of ephemeral envs (promote env) with PROMOTE_STORE=local: <name>.json
+ *                         (with the store, the default, it lives in the base env's store: io/ephemeral-store.ts)
  *
  * `_audit`, `_locks` and `_ephemeral` cannot clash with an environment's name (env names are [a-z0-9-]).
  */
@@ -40,5 +41,5 @@ export const stackDir = (paths: EnginePaths, env: string): string => join(paths.
 export const envPlansDir = (paths: EnginePaths, env: string): string => join(paths.plansDir, env);
 export const auditPath = (paths: EnginePaths, env: string): string => join(paths.auditDir, `${env}.jsonl`);
 export const envLockPath = (paths: EnginePaths, env: string): string => join(paths.locksDir, `${env}.lock`);
-/** The registry of ephemeral envs (`promote env`): <home>/_ephemeral/<name>.json. */
+/** The local registry of ephemeral envs (`promote env`, PROMOTE_STORE=local): <home>/_ephemeral/<name>.json. */
 export const ephemeralRegistryDir = (paths: EnginePaths): string => join(paths.plansDir, "_ephemeral");
