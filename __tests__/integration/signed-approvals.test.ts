@@ -51,6 +51,7 @@ describe("signed approvals of prod (emulator, ssh-keygen): only listed approvers
   // prod's records, where the engine keeps them: its store (the audit log, the approvals, the applied claims)
   const audit = () => auditRecords(w.vars, "prod");
   const approvalFiles = (id: string) => withEnvStore(w.vars, "prod", (s) => s.bundles.approvalNames(id));
+  // Everything under applied/: the create-only claims and the outcomes recorded beside them.
   const appliedClaims = () => withEnvStore(w.vars, "prod", (s) => s.bundles.bucket.listKeys("applied/"));
 
   async function plan(): Promise<Manifest> {
@@ -213,7 +214,7 @@ describe("signed approvals of prod (emulator, ssh-keygen): only listed approvers
       const r = await cli(["apply", "prod", p1.id], "alice");
       expectExit(r, 0);
       expect(JSON.parse(readFileSync(join(bundleDir(p1.id), "applied.json"), "utf8"))).toMatchObject({ status: "succeeded" });
-      expect(await appliedClaims()).toEqual([`applied/${p1.git.commit}/${p1.id}.json`]);
+      expect(await appliedClaims()).toEqual([`applied/${p1.git.commit}/${p1.id}.json`, `applied/${p1.git.commit}/${p1.id}.outcome.json`]);
       const tag = execFileSync("git", ["-C", w.checkout, "tag", "-l", "deployed/prod/*", "--format=%(contents)"], { encoding: "utf8" });
       expect(tag).toContain(`${BOB}, ${CAROL}`);
       expect((await audit()).slice(-1)[0]).toMatchObject({ command: "apply", result: "ok" });
