@@ -201,6 +201,16 @@ function commitStandin(checkout: string, params: Record<string, string>): void {
   git(checkout, ["commit", "-q", "-m", `stand-in ${Object.values(params).join(" ")}`]);
 }
 
+/** A fresh git checkout of the stand-in under `work` (also the ledger) and the variables that synthesize it. */
+function standinCheckout(base: NodeJS.ProcessEnv, work: string): { checkout: string; vars: NodeJS.ProcessEnv } {
+  const checkout = join(work, "checkout");
+  mkdirSync(checkout);
+  git(checkout, ["init", "-q"]);
+  writeFileSync(join(checkout, ".gitignore"), "cdktf.out/\n");
+  const vars: NodeJS.ProcessEnv = { ...base, PROMOTE_CHECKOUT_DIR: checkout, PROMOTE_LEDGER_DIR: checkout, PROMOTE_SYNTH_COMMAND: `${JSON.stringify(process.execPath)} ${JSON.stringify(STANDIN)}` };
+  return { checkout, vars };
+}
+
 /** The figures of one engine measurement (ms, one entry per run). */
 export interface EngineRuns {
   readonly engine: readonly number[];
@@ -264,11 +274,7 @@ async function benchEngine(): Promise<void> {
   const runs = engineRunCount();
   await withLocalTarget("engine", async (base, work) => {
     const env = "dev";
-    const checkout = join(work, "checkout");
-    mkdirSync(checkout);
-    git(checkout, ["init", "-q"]);
-    writeFileSync(join(checkout, ".gitignore"), "cdktf.out/\n");
-    const vars: NodeJS.ProcessEnv = { ...base, PROMOTE_CHECKOUT_DIR: checkout, PROMOTE_LEDGER_DIR: checkout, PROMOTE_SYNTH_COMMAND: `${JSON.stringify(process.execPath)} ${JSON.stringify(STANDIN)}` };
+    const { checkout, vars } = standinCheckout(base, work);
     const params = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`p${i}`, `v${i}-1`]));
     commitStandin(checkout, params);
     await promoteTimed(["bootstrap", env], vars);
@@ -297,11 +303,7 @@ async function benchStore(): Promise<void> {
   const runs = engineRunCount();
   await withLocalTarget("store", async (base, work) => {
     const env = "dev";
-    const checkout = join(work, "checkout");
-    mkdirSync(checkout);
-    git(checkout, ["init", "-q"]);
-    writeFileSync(join(checkout, ".gitignore"), "cdktf.out/\n");
-    const vars: NodeJS.ProcessEnv = { ...base, PROMOTE_CHECKOUT_DIR: checkout, PROMOTE_LEDGER_DIR: checkout, PROMOTE_SYNTH_COMMAND: `${JSON.stringify(process.execPath)} ${JSON.stringify(STANDIN)}` };
+    const { checkout, vars } = standinCheckout(base, work);
     const params = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`p${i}`, `v${i}-0`]));
     commitStandin(checkout, params);
     await promoteTimed(["bootstrap", env], vars);
