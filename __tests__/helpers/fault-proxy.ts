@@ -6,6 +6,7 @@
  *
  *   const proxy = await startFaultProxy(emu().endpoint);
  *   proxy.cut((r) => r.method === "PUT" && r.path.includes("/complete.json"));   // until cleared
+ *   proxy.lose((r) => r.target === "DynamoDB_20120810.PutItem", 1);              // forwarded, answer lost
  *   proxy.clear();
  *   proxy.cutCount                                                               // requests cut so far
  */
@@ -16,14 +17,24 @@ export interface SeenRequest {
   readonly method: string;
   /** Path and query, e.g. /promote-store-dev-111111111111/bundles/<id>/complete.json?x-id=PutObject */
   readonly path: string;
+  /** The X-Amz-Target header of a JSON-protocol call (DynamoDB_20120810.PutItem), else null. */
+  readonly target: string | null;
 }
 
 export interface FaultProxy {
   readonly endpoint: string;
   /** Cut every request `rule` matches (replaces an earlier rule). */
   cut(rule: (r: SeenRequest) => boolean): void;
+  /**
+   * Forward the first `times` requests `rule` matches, let the emulator carry them out, and drop their
+   * answers (the client's socket is destroyed once the emulator answered): a request that succeeded
+   * while its client saw the connection break.
+   */
+  lose(rule: (r: SeenRequest) => boolean, times: number): void;
   clear(): void;
   readonly cutCount: number;
+  /** Answers dropped by `lose` so far. */
+  readonly lostCount: number;
   /** Requests forwarded or cut since the last `clear`, in order. */
   readonly seen: readonly SeenRequest[];
   close(): Promise<void>;
@@ -32,17 +43,31 @@ export interface FaultProxy {
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const to = new URL(target);
   let rule: ((r: SeenRequest) => boolean) | null = null;
+  let loseRule: ((r: SeenRequest) => boolean) | null = null;
+  let loseLeft = 0;
   let cutCount = 0;
+  let lostCount = 0;
   let seen: SeenRequest[] = [];
   const server: Server = createServer((req: IncomingMessage, res) => {
-    const r: SeenRequest = { method: req.method ?? "GET", path: req.url ?? "/" };
+    const target = req.headers["x-amz-target"];
+    const r: SeenRequest = { method: req.method ?? "GET", path: req.url ?? "/", target: typeof target === "string" ? target : null };
     seen.push(r);
     if (rule !== null && rule(r)) {
       cutCount += 1;
       req.socket.destroy();
       return;
     }
+    const loseAnswer = loseRule !== null && loseLeft > 0 && loseRule(r);
+    if (loseAnswer) loseLeft -= 1;
     const upstream = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      if (loseAnswer) {
+        up.resume();
+        up.on("end", () => {
+          lostCount += 1;
+          req.socket.destroy();
+        });
+        return;
+      }
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
     });
@@ -56,12 +81,21 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     cut: (r) => {
       rule = r;
     },
+    lose: (r, times) => {
+      loseRule = r;
+      loseLeft = times;
+    },
     clear: () => {
       rule = null;
+      loseRule = null;
+      loseLeft = 0;
       seen = [];
     },
     get cutCount() {
       return cutCount;
+    },
+    get lostCount() {
+      return lostCount;
     },
     get seen() {
       return seen;

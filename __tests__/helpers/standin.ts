@@ -59,6 +59,8 @@ export interface StandinWorld {
   recordApply(env: string, commit: string): Promise<string>;
   /** SDK credentials inside the env's account (assumed deploy role). */
   credentials(): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }>;
+  /** What the bootstraps of the world printed (stderr: terraform's and the engine's lines). */
+  readonly bootLog: string;
   cleanup(): void;
 }
 
@@ -164,6 +166,7 @@ export async function standinWorld(emu: TestEmulator, env: string): Promise<Stan
       return new Ledger(checkout, checkout).record(other, commit, { bundleId, planSha256: "0".repeat(64), appliedBy: "test", approvedBy: null });
     },
     credentials,
+    bootLog: bootErr.join(""),
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
 }

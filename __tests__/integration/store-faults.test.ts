@@ -12,8 +12,15 @@
  *   3. the store goes away after terraform applied (the outcome cannot be written): APPLY-NOT-RECORDED,
  *      the next plan refuses APPLY-UNFINISHED, and `promote complete` records the outcome once the store
  *      is back. Nothing is lost: the claim, the state and the audit chain are whole.
+ *   0. (the world's bootstrap, first run) the lock request terraform's `init -migrate-state` makes on
+ *      the new backend succeeds while its answer is lost: terraform's retry finds that very lock and
+ *      gives up holding it; bootstrap releases exactly that lock (by its id, in the lock table: the folder
+ *      is not initialized for the new backend yet) and moves the state, instead of a STATE-LOCKED that
+ *      nobody could clear but by hand.
  */
+import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { getEnvironment } from "../../envs";
+import { bootstrapStateKey } from "../../stacks/bootstrap-stack";
 import { withEmulator, type TestEmulator } from "../helpers/emulator";
 import { startFaultProxy, type FaultProxy } from "../helpers/fault-proxy";
 import { expectExit, standinWorld, type Run, type StandinWorld } from "../helpers/standin";
@@ -59,7 +66,11 @@ describe("faults of the shared store (fault proxy in front of the emulator)", ()
   beforeAll(async () => {
     proxy = await startFaultProxy(emu().endpoint);
     const through: TestEmulator = { ...emu(), endpoint: proxy.endpoint, env: { ...emu().env, LOCAL_ENDPOINT: proxy.endpoint } };
+    // The first PutItem of the bootstrap is terraform's lock of its destination state (the local apply
+    // before it takes no DynamoDB lock): carried out, its answer lost.
+    proxy.lose((r) => r.target === "DynamoDB_20120810.PutItem", 1);
     w = await standinWorld(through, ENV);
+    proxy.clear();
     commitA = w.commit({ version: "a" });
   }, STEP_MS);
 
@@ -67,6 +78,35 @@ describe("faults of the shared store (fault proxy in front of the emulator)", ()
     w?.cleanup();
     await proxy?.close();
   });
+
+  it(
+    "0: bootstrap's lock on its new backend, taken while the answer was lost, is released by its own id; the state moves, no lock is left",
+    async () => {
+      expect(proxy.lostCount).toBe(1);
+      expect(w.bootLog).toMatch(/terraform init: the state lock [0-9a-f-]{36} it was refused is its own/);
+      const ddb = new DynamoDBClient({ endpoint: emu().endpoint, region: cfg.region, credentials: await w.credentials() });
+      try {
+        const items = (await ddb.send(new ScanCommand({ TableName: cfg.stateBackend.lockTable, ConsistentRead: true }))).Items ?? [];
+        // terraform's digest of the moved state stays; no lock (an item with Info) on any state
+        expect(items.filter((i) => i.Info !== undefined).map((i) => i.LockID?.S)).toEqual([]);
+        expect(items.map((i) => i.LockID?.S)).toContain(`${cfg.stateBackend.bucket}/${bootstrapStateKey(ENV)}-md5`);
+      } finally {
+        ddb.destroy();
+      }
+      // the bootstrap's state is in its bucket (not left in the local file)
+      const { S3Client, GetObjectCommand } = await import("@aws-sdk/client-s3");
+      const s3 = new S3Client({ endpoint: emu().endpoint, region: cfg.region, credentials: await w.credentials(), forcePathStyle: true });
+      try {
+        const got = await s3.send(new GetObjectCommand({ Bucket: cfg.stateBackend.bucket, Key: bootstrapStateKey(ENV) }));
+        const state = JSON.parse(await got.Body!.transformToString()) as { resources: unknown[] };
+        expect(state.resources.length).toBeGreaterThan(10);
+      } finally {
+        s3.destroy();
+      }
+      expect(w.bootLog).toMatch(/bootstrap state not in \S+ yet: applying with local state/);
+    },
+    STEP_MS,
+  );
 
   it(
     "1: the connection drops while a plan uploads its bundle: a named error, nothing any command can pick up, state untouched, the error audited",

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { tfPlanAndApply, tfPlanToFile } from "../../scripts/lib/engine/io/workdir";
+import { runLocking, tfPlanAndApply, tfPlanToFile } from "../../scripts/lib/engine/io/workdir";
 
 /** `plan ... -out=F` writes F (its bytes: $FAKE_TF_PLAN); `apply F` logs F's bytes; every call is logged. */
 const FAKE = `#!/bin/sh
@@ -69,7 +69,8 @@ describe("tfPlanAndApply", () => {
 });
 
 /**
- * A terraform whose lock request was answered twice: the first `plan` logs (to $TF_LOG_PATH, in the words of terraform 1.11.4's
+ * A terraform whose lock request was answered twice: the first `plan` (or `init`, as `init -migrate-state`
+ * locking its destination) logs (to $TF_LOG_PATH, in the words of terraform 1.11.4's
  * backend at INFO) that it locks with id $FAKE_TRIED, then fails holding lock $FAKE_HELD (terraform's
  * "Error acquiring the state lock" with its Lock Info); `force-unlock -force <id>` is logged; the next
  * plan succeeds.
@@ -88,6 +89,14 @@ case "$cmd" in
       exit 1
     fi
     printf 'plan' > "$out";;
+  init)
+    echo "init" >> "$log"
+    if [ ! -f "$FAKE_DIR/tried" ]; then
+      touch "$FAKE_DIR/tried"
+      [ -n "$TF_LOG_PATH" ] && echo "2026-12-02T07:59:13.475Z [INFO]  backend-s3: Attempting to lock remote state (DynamoDB only)...: tf_backend.lock.id=$FAKE_TRIED tf_backend.lock.info=\"\" tf_backend.lock.operation=\"migration destination state\"" >> "$TF_LOG_PATH"
+      printf 'Error: Error acquiring the state lock\\n\\nError message: ConditionalCheckFailedException: The conditional request failed\\nLock Info:\\n  ID:        %s\\n  Path:      tfstate-prod-333333333333/bootstrap/terraform.tfstate\\n  Operation: migration destination state\\n  Who:       root@vm\\n  Version:   1.11.4\\n  Created:   2026-12-02 07:59:13.475710391 +0000 UTC\\n  Info:\\n\\n' "$FAKE_HELD" >&2
+      exit 1
+    fi;;
   force-unlock) echo "force-unlock $2 $3" >> "$log";;
   *) echo "unexpected terraform $*" >&2; exit 9;;
 esac
@@ -130,5 +139,38 @@ describe("tfPlanToFile and the state lock", () => {
       tfPlanToFile({ vars: { ...vars, FAKE_HELD: MINE, TF_LOG_PATH: join(dir, "callers.log") }, io: { out: () => undefined, err: () => undefined } }, dir, "dev", join(dir, "plan.tfplan")),
     ).rejects.toMatchObject({ refusal: { id: "STATE-LOCKED" } });
     expect(log()).toEqual(["plan"]);
+  });
+
+  describe("an init -migrate-state refused its own destination lock (bootstrap's first run, whose folder is still initialized for the local backend)", () => {
+    const io = { out: () => undefined, err: () => undefined };
+    const args = ["init", "-input=false", "-no-color", "-migrate-state", "-force-copy"];
+
+    it("frees exactly that id by the caller's release (no force-unlock) and runs init once more", async () => {
+      const released: string[] = [];
+      const r = await runLocking({ vars: { ...vars, FAKE_HELD: MINE }, io }, args, { cwd: dir, vars: { ...vars, FAKE_HELD: MINE } }, {
+        release: async (id) => {
+          released.push(id);
+          return true;
+        },
+      });
+      expect(r.code).toBe(0);
+      expect(released).toEqual([MINE]);
+      expect(log()).toEqual(["init", "init"]);
+    });
+
+    it("leaves anyone else's lock alone: no release, no second run, the refusal stands", async () => {
+      const released: string[] = [];
+      const r = await runLocking({ vars, io }, args, { cwd: dir, vars: { ...vars, FAKE_HELD: OTHERS } }, { release: async (id) => (released.push(id), true) });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`ID:        ${OTHERS}`);
+      expect(released).toEqual([]);
+      expect(log()).toEqual(["init"]);
+    });
+
+    it("runs no second time when the release freed nothing (the lock changed meanwhile)", async () => {
+      const r = await runLocking({ vars, io }, args, { cwd: dir, vars: { ...vars, FAKE_HELD: MINE } }, { release: async () => false });
+      expect(r.code).toBe(1);
+      expect(log()).toEqual(["init"]);
+    });
   });
 });

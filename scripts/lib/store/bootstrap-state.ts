@@ -32,8 +32,11 @@ export interface BootstrapApplyOptions {
   readonly cwd: string;
   /** Where the first run keeps its state before moving it (the stack's `statePath`). */
   readonly statePath: string;
-  /** Runs terraform in cwd; throws on a non-zero exit (the engine's runner and error handling). */
-  readonly terraform: (args: string[]) => Promise<TerraformRun>;
+  /**
+   * Runs terraform in cwd; throws on a non-zero exit (the engine's runner and error handling). `release`
+   * frees exactly a lock id the run was refused although it was its own (runLocking).
+   */
+  readonly terraform: (args: string[], release?: (id: string) => Promise<boolean>) => Promise<TerraformRun>;
   readonly log?: (line: string) => void;
 }
 
@@ -48,18 +51,26 @@ export interface BootstrapApplyResult {
   readonly stateUrl: string;
 }
 
-/** Whether the S3 backend of the synthesized stack holds a state object (HeadObject, as the backend's role). */
-export async function backendHasState(cwd: string): Promise<boolean> {
+function backendOf(cwd: string) {
   const file = join(cwd, "cdk.tf.json");
-  const b = s3BackendSettings(JSON.parse(readFileSync(file, "utf8")), file);
-  const clients = new AwsClients({
+  return s3BackendSettings(JSON.parse(readFileSync(file, "utf8")), file);
+}
+
+function backendClients(b: ReturnType<typeof s3BackendSettings>, endpoint: string | null): AwsClients {
+  return new AwsClients({
     region: b.region,
-    endpoint: b.endpoints.s3,
+    endpoint,
     baseCredentials: b.accessKey && b.secretKey ? { accessKeyId: b.accessKey, secretAccessKey: b.secretKey } : null,
     roleArn: b.roleArn,
     sessionName: b.sessionName ?? "promote-bootstrap",
     timeouts: { connectMs: 3000, requestMs: 15000, attempts: 3 },
   });
+}
+
+/** Whether the S3 backend of the synthesized stack holds a state object (HeadObject, as the backend's role). */
+export async function backendHasState(cwd: string): Promise<boolean> {
+  const b = backendOf(cwd);
+  const clients = backendClients(b, b.endpoints.s3);
   try {
     const s3 = await clients.s3();
     const { HeadObjectCommand } = await import("@aws-sdk/client-s3");
@@ -75,6 +86,42 @@ export async function backendHasState(cwd: string): Promise<boolean> {
   }
 }
 
+/**
+ * Deletes the S3 backend's DynamoDB lock item of the synthesized stack when the lock it holds is exactly
+ * `id` (a conditional delete of the item as read); whether it did. What `terraform force-unlock` does,
+ * without needing the backend initialized in cwd: an `init -migrate-state` refused its own destination
+ * lock leaves the folder initialized for the old (local) backend.
+ */
+export async function releaseBackendLock(cwd: string, id: string): Promise<boolean> {
+  const b = backendOf(cwd);
+  if (b.lockTable === null) return false;
+  const clients = backendClients(b, b.endpoints.dynamodb ?? b.endpoints.s3);
+  const lockId = `${b.bucket}/${b.key}`;
+  try {
+    const ddb = await clients.dynamodb();
+    const { DeleteItemCommand, GetItemCommand } = await import("@aws-sdk/client-dynamodb");
+    const item = (await ddb.send(new GetItemCommand({ TableName: b.lockTable, Key: { LockID: { S: lockId } }, ConsistentRead: true }))).Item;
+    const info = item?.Info?.S;
+    if (info === undefined) return false;
+    let held: unknown;
+    try {
+      held = (JSON.parse(info) as { ID?: unknown }).ID;
+    } catch {
+      return false;
+    }
+    if (held !== id) return false;
+    await ddb.send(
+      new DeleteItemCommand({ TableName: b.lockTable, Key: { LockID: { S: lockId } }, ConditionExpression: "Info = :info", ExpressionAttributeValues: { ":info": { S: info } } }),
+    );
+    return true;
+  } catch (e) {
+    if ((e as { name?: string }).name === "ConditionalCheckFailedException") return false;
+    throw new StoreError(`could not release the state lock ${id} in ${b.lockTable}: ${describeAwsError(e)}`);
+  } finally {
+    clients.destroy();
+  }
+}
+
 const countChanged = (stdout: string): number => {
   const m = /(\d+) added, (\d+) changed, (\d+) destroyed/.exec(stdout);
   return m ? Number(m[1]) + Number(m[2]) : 0;
@@ -82,8 +129,7 @@ const countChanged = (stdout: string): number => {
 
 export async function applyBootstrapStack(opts: BootstrapApplyOptions): Promise<BootstrapApplyResult> {
   const log = opts.log ?? (() => undefined);
-  const file = join(opts.cwd, "cdk.tf.json");
-  const b = s3BackendSettings(JSON.parse(readFileSync(file, "utf8")), file);
+  const b = backendOf(opts.cwd);
   const stateUrl = `s3://${b.bucket}/${b.key}`;
   const override = join(opts.cwd, LOCAL_OVERRIDE_FILE);
   rmSync(override, { force: true });
@@ -107,7 +153,8 @@ export async function applyBootstrapStack(opts: BootstrapApplyOptions): Promise<
   } finally {
     rmSync(override, { force: true });
   }
-  await opts.terraform(["init", "-input=false", "-no-color", "-migrate-state", "-force-copy"]);
+  // Its lock on the destination (the bucket's state) may be one it was refused although it took it.
+  await opts.terraform(["init", "-input=false", "-no-color", "-migrate-state", "-force-copy"], (id) => releaseBackendLock(opts.cwd, id));
   if (!(await backendHasState(opts.cwd))) throw new StoreError(`terraform init -migrate-state reported success, but ${stateUrl} does not exist; the local state ${opts.statePath} is kept`);
   rmSync(opts.statePath, { force: true });
   rmSync(`${opts.statePath}.backup`, { force: true });

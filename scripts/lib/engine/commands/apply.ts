@@ -118,7 +118,7 @@ async function applyLocked(ctx: EngineContext, cfg: EnvConfig, dir: string, by: 
     let run: TfResult;
     try {
       // Once more only when terraform was refused its own lock (runLocking), and only with the copy's bytes still the reviewed ones.
-      run = await runLocking(ctx, ["apply", "-input=false", "-lock=true", "-no-color", copy.file], { cwd, vars: ctx.vars, echo: (t) => ctx.io.out(t), exitFile: copy.exitFile }, () => copy.sha256() === manifest.plan.sha256);
+      run = await runLocking(ctx, ["apply", "-input=false", "-lock=true", "-no-color", copy.file], { cwd, vars: ctx.vars, echo: (t) => ctx.io.out(t), exitFile: copy.exitFile }, { mayRetry: () => copy.sha256() === manifest.plan.sha256 });
     } catch (e) {
       // Timed out or interrupted: terraform was interrupted and its group ended; what it changed is unknown.
       await writeApplied(store, env, id, { ...started, status: "interrupted", finishedAt: ctx.now().toISOString() });

@@ -39,9 +39,9 @@ export async function bootstrap(given: EngineContext, opts: { env: string; by?: 
       await synthesize(ctx.paths, stack, commit, ctx.vars, (t) => ctx.io.err(t));
       const cwd = stackDir(ctx.paths, stack);
       const log = (t: string) => ctx.io.err(t);
-      const terraform = async (args: string[]) => {
+      const terraform = async (args: string[], release?: (id: string) => Promise<boolean>) => {
         ctx.io.err(`$ terraform ${args.join(" ")}   (${stack})\n`);
-        const r = await runLocking(ctx, args, { cwd, vars: ctx.vars, echo: args[0] === "state" ? undefined : log });
+        const r = await runLocking(ctx, args, { cwd, vars: ctx.vars, echo: args[0] === "state" ? undefined : log }, { release });
         if (r.code !== 0) throw failure(args[0], r);
         return r;
       };

@@ -27,7 +27,8 @@ export interface TfResult {
   readonly stdout: string;
   readonly stderr: string;
   /**
-   * The state lock ids this run tried to take (plan and apply: from terraform's own INFO log of its
+   * The state lock ids this run tried to take (plan, apply and init, whose -migrate-state locks the
+   * destination: from terraform's own INFO log of its
    * backend, "Attempting to lock remote state ... tf_backend.lock.id=<id>"). A STATE-LOCKED whose held lock is one
    * of these is this run's own lock, left behind when terraform's lock request was retried after the
    * first attempt had in fact succeeded (see ownLockLeftBehind).
@@ -36,7 +37,7 @@ export interface TfResult {
 }
 
 /** The subcommands that take the state lock, whose backend log the engine reads for their lock ids. */
-const LOCKING = new Set(["plan", "apply"]);
+const LOCKING = new Set(["plan", "apply", "init"]);
 
 /** The lock ids a terraform INFO log says its backend tried to take. */
 export function attemptedLockIds(log: string): string[] {

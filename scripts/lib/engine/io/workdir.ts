@@ -91,21 +91,34 @@ export function tfRefusal(kind: "PLAN-STALE" | "STATE-LOCKED", env: string, mani
 /** normal: the changes to make; destroy: remove everything; refresh-only: what changed outside terraform. */
 export type PlanKind = "normal" | "destroy" | "refresh-only";
 
+/** How runLocking may run a command once more after it was refused its own lock. */
+export interface OwnLockRetry {
+  /** Checked before the second run (apply: the saved plan's bytes still the reviewed ones). */
+  readonly mayRetry?: () => boolean;
+  /**
+   * Releases exactly the lock `id`; whether it did. Default: `terraform force-unlock -force <id>` in the
+   * working directory, which needs the backend initialized there; an `init -migrate-state` refused at the
+   * destination is not (bootstrap releases the destination's lock item itself).
+   */
+  readonly release?: (id: string) => Promise<boolean>;
+}
+
 /**
  * Runs a terraform command that takes the state lock, once more when it was refused a lock that is its
  * own: terraform's lock request (a conditional write) can succeed while its answer is lost, and the
  * retried request then finds that very lock and gives up, leaving it behind. Only a held lock whose id
- * this run itself tried to take is released (`force-unlock` of exactly that id, after the run ended);
- * a lock of anyone else stays a STATE-LOCKED refusal.
+ * this run itself tried to take is released (exactly that id, after the run ended); a lock of anyone
+ * else stays a STATE-LOCKED refusal.
  */
-export async function runLocking(ctx: TfContext, args: readonly string[], options: TfOptions, mayRetry: () => boolean = () => true): Promise<TfResult> {
+export async function runLocking(ctx: TfContext, args: readonly string[], options: TfOptions, retry: OwnLockRetry = {}): Promise<TfResult> {
   const first = await runTerraform(args, options);
   if (first.code === 0 || classifyFailure(first) !== "STATE-LOCKED") return first;
   const own = ownLockLeftBehind(first);
-  if (own === null || !mayRetry()) return first;
+  if (own === null || !(retry.mayRetry ?? (() => true))()) return first;
   ctx.io.err(`terraform ${args[0]}: the state lock ${own} it was refused is its own (its lock request was answered twice); releasing exactly that lock and running again\n`);
-  const unlock = await runTerraform(["force-unlock", "-force", own], { cwd: options.cwd, vars: options.vars });
-  if (unlock.code !== 0) return first;
+  const release =
+    retry.release ?? (async (id: string) => (await runTerraform(["force-unlock", "-force", id], { cwd: options.cwd, vars: options.vars })).code === 0);
+  if (!(await release(own))) return first;
   return runTerraform(args, options);
 }
 
