@@ -29,10 +29,15 @@ NAMES = [
     "dynamodb_conditional_write_atomic",
 ]
 
+# Test hooks: modules here like the patches, never part of "all"; a test names them explicitly.
+TEST_HOOKS = [
+    "test_slow_conditional_writes",
+]
 
-def _load() -> "OrderedDict[str, Callable[[], None]]":
+
+def _load(names: list[str]) -> "OrderedDict[str, Callable[[], None]]":
     reg: "OrderedDict[str, Callable[[], None]]" = OrderedDict()
-    for name in NAMES:
+    for name in names:
         mod = importlib.import_module(f"patches.{name}")
         fn = mod.apply
         fn.__doc__ = mod.__doc__ or fn.__doc__
@@ -40,18 +45,20 @@ def _load() -> "OrderedDict[str, Callable[[], None]]":
     return reg
 
 
-REGISTRY = _load()
+REGISTRY = _load(NAMES)
+HOOKS = _load(TEST_HOOKS)
 
 
 def apply(selection: str = "all") -> list[str]:
-    """Apply the selected patches (``all``, ``none`` or ``a,b``); returns the names applied."""
+    """Apply the selected patches (``all``, ``none`` or ``a,b``, where a list may also name test hooks);
+    returns the names applied."""
     sel = (selection or "all").strip()
     if sel == "none":
         return []
     names = list(REGISTRY) if sel == "all" else [s.strip() for s in sel.split(",") if s.strip()]
-    unknown = [n for n in names if n not in REGISTRY]
+    unknown = [n for n in names if n not in REGISTRY and n not in HOOKS]
     if unknown:
-        raise ValueError(f"unknown patch(es) {unknown}; known: {list(REGISTRY)}")
+        raise ValueError(f"unknown patch(es) {unknown}; known: {list(REGISTRY)} (test hooks: {list(HOOKS)})")
     for n in names:
-        REGISTRY[n]()
+        (REGISTRY.get(n) or HOOKS[n])()
     return names
