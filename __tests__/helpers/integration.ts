@@ -1,6 +1,6 @@
 /**
  * Shared helpers of the integration tests that run the real CLI and real terraform against the emulator
- * (local-target.test.ts, promote*.test.ts). Nothing here mocks anything: commands are child processes,
+ * (demo.test.ts, promote*.test.ts). Nothing here mocks anything: commands are child processes,
  * AWS is read through the SDK with the credentials of an assumed deploy role, as terraform gets them.
  *
  *   const vars = isolatedVars(emu, { PROMOTE_HOME: ..., ... });   // clean env: no caller PROMOTE_ or AWS_ variables
@@ -98,7 +98,7 @@ const FOREIGN = /^(PROMOTE_|CDKTF_|ACCOUNT_ID_|EPHEMERAL_ENVS$|LOCAL_|EMULATOR_|
  * emulator, plus
  * the emulator's contract (TARGET=local, LOCAL_ENDPOINT, LOCAL_STATE_DIR, static keys) and `extra`.
  */
-export function isolatedVars(emu: TestEmulator, extra: Record<string, string>): NodeJS.ProcessEnv {
+export function isolatedVars(emu: Pick<TestEmulator, "env">, extra: Record<string, string>): NodeJS.ProcessEnv {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !FOREIGN.test(k)));
   return { ...clean, ...emu.env, ...GIT_IDENTITY, ...extra };
 }
