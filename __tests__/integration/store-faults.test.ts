@@ -18,9 +18,12 @@
  *      is not initialized for the new backend yet) and moves the state, instead of a STATE-LOCKED that
  *      nobody could clear but by hand.
  */
-import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { join } from "node:path";
+import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { getEnvironment } from "../../envs";
 import { bootstrapStateKey } from "../../stacks/bootstrap-stack";
+import { stateLockId } from "../../scripts/lib/engine/core/backend-settings";
+import { releaseBackendLock } from "../../scripts/lib/store/bootstrap-state";
 import { withEmulator, type TestEmulator } from "../helpers/emulator";
 import { startFaultProxy, type FaultProxy } from "../helpers/fault-proxy";
 import { expectExit, standinWorld, type Run, type StandinWorld } from "../helpers/standin";
@@ -90,6 +93,19 @@ describe("faults of the shared store (fault proxy in front of the emulator)", ()
         // terraform's digest of the moved state stays; no lock (an item with Info) on any state
         expect(items.filter((i) => i.Info !== undefined).map((i) => i.LockID?.S)).toEqual([]);
         expect(items.map((i) => i.LockID?.S)).toContain(`${cfg.stateBackend.bucket}/${bootstrapStateKey(ENV)}-md5`);
+
+        // The release itself deletes only a lock whose ID is the one asked for: a lock taken by someone
+        // else meanwhile (another ID) stays; the asked-for one goes.
+        const bootstrapDir = join(w.root, "bootstrap-out", "stacks", `bootstrap-${ENV}`);
+        const lockId = stateLockId({ bucket: cfg.stateBackend.bucket, key: bootstrapStateKey(ENV) });
+        const theirs = "57afbfed-021b-bcc5-6852-60c7f85ac2a9";
+        const Info = { S: JSON.stringify({ ID: theirs, Operation: "OperationTypeApply", Who: "someone@elsewhere", Path: lockId }) };
+        await ddb.send(new PutItemCommand({ TableName: cfg.stateBackend.lockTable, Item: { LockID: { S: lockId }, Info } }));
+        const held = async () => (await ddb.send(new GetItemCommand({ TableName: cfg.stateBackend.lockTable, Key: { LockID: { S: lockId } }, ConsistentRead: true }))).Item?.Info?.S;
+        expect(await releaseBackendLock(bootstrapDir, "4d6bc68b-e1bf-a996-5b6c-a76d72743b65")).toBe(false);
+        expect(await held()).toBe(Info.S);
+        expect(await releaseBackendLock(bootstrapDir, theirs)).toBe(true);
+        expect(await held()).toBeUndefined();
       } finally {
         ddb.destroy();
       }

@@ -80,23 +80,17 @@ log="$FAKE_TF_LOG"
 cmd="$1"
 for a in "$@"; do case "$a" in -out=*) out="\${a#-out=}";; esac; done
 case "$cmd" in
-  plan)
-    echo "plan" >> "$log"
+  plan|init)
+    echo "$cmd" >> "$log"
+    if [ "$cmd" = init ]; then operation="migration destination state"; path=tfstate-prod-333333333333/bootstrap/terraform.tfstate
+    else operation=OperationTypePlan; path=tfstate-dev/env/dev/terraform.tfstate; fi
     if [ ! -f "$FAKE_DIR/tried" ]; then
       touch "$FAKE_DIR/tried"
-      [ -n "$TF_LOG_PATH" ] && echo "2026-12-02T01:51:11.016Z [INFO]  backend-s3: Attempting to lock remote state (DynamoDB only)...: tf_backend.lock.id=$FAKE_TRIED tf_backend.lock.info=\"\" tf_backend.lock.operation=OperationTypePlan" >> "$TF_LOG_PATH"
-      printf 'Error: Error acquiring the state lock\\n\\nError message: ConditionalCheckFailedException: The conditional request failed\\nLock Info:\\n  ID:        %s\\n  Path:      tfstate-dev/env/dev/terraform.tfstate\\n  Operation: OperationTypePlan\\n  Who:       root@vm\\n  Version:   1.11.4\\n  Created:   2026-12-02 01:51:11.016034019 +0000 UTC\\n  Info:\\n\\n' "$FAKE_HELD" >&2
+      [ -n "$TF_LOG_PATH" ] && echo "2026-12-02T01:51:11.016Z [INFO]  backend-s3: Attempting to lock remote state (DynamoDB only)...: tf_backend.lock.id=$FAKE_TRIED tf_backend.lock.info=\"\" tf_backend.lock.operation=\"$operation\"" >> "$TF_LOG_PATH"
+      printf 'Error: Error acquiring the state lock\\n\\nError message: ConditionalCheckFailedException: The conditional request failed\\nLock Info:\\n  ID:        %s\\n  Path:      %s\\n  Operation: %s\\n  Who:       root@vm\\n  Version:   1.11.4\\n  Created:   2026-12-02 01:51:11.016034019 +0000 UTC\\n  Info:\\n\\n' "$FAKE_HELD" "$path" "$operation" >&2
       exit 1
     fi
-    printf 'plan' > "$out";;
-  init)
-    echo "init" >> "$log"
-    if [ ! -f "$FAKE_DIR/tried" ]; then
-      touch "$FAKE_DIR/tried"
-      [ -n "$TF_LOG_PATH" ] && echo "2026-12-02T07:59:13.475Z [INFO]  backend-s3: Attempting to lock remote state (DynamoDB only)...: tf_backend.lock.id=$FAKE_TRIED tf_backend.lock.info=\"\" tf_backend.lock.operation=\"migration destination state\"" >> "$TF_LOG_PATH"
-      printf 'Error: Error acquiring the state lock\\n\\nError message: ConditionalCheckFailedException: The conditional request failed\\nLock Info:\\n  ID:        %s\\n  Path:      tfstate-prod-333333333333/bootstrap/terraform.tfstate\\n  Operation: migration destination state\\n  Who:       root@vm\\n  Version:   1.11.4\\n  Created:   2026-12-02 07:59:13.475710391 +0000 UTC\\n  Info:\\n\\n' "$FAKE_HELD" >&2
-      exit 1
-    fi;;
+    if [ "$cmd" = plan ]; then printf 'plan' > "$out"; fi;;
   force-unlock) echo "force-unlock $2 $3" >> "$log";;
   *) echo "unexpected terraform $*" >&2; exit 9;;
 esac
@@ -163,6 +157,14 @@ describe("tfPlanToFile and the state lock", () => {
       const r = await runLocking({ vars, io }, args, { cwd: dir, vars: { ...vars, FAKE_HELD: OTHERS } }, { release: async (id) => (released.push(id), true) });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`ID:        ${OTHERS}`);
+      expect(released).toEqual([]);
+      expect(log()).toEqual(["init"]);
+    });
+
+    it("a plain init (no -migrate-state) takes no lock: its lock ids are not read, nothing is released or run again", async () => {
+      const released: string[] = [];
+      const r = await runLocking({ vars, io }, ["init", "-input=false", "-no-color"], { cwd: dir, vars: { ...vars, FAKE_HELD: MINE } }, { release: async (id) => (released.push(id), true) });
+      expect(r.code).toBe(1);
       expect(released).toEqual([]);
       expect(log()).toEqual(["init"]);
     });

@@ -14,7 +14,7 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { s3BackendSettings } from "../engine/core/backend-settings";
+import { s3BackendSettings, stateLockId } from "../engine/core/backend-settings";
 import { AwsClients, describeAwsError, httpStatus } from "./aws";
 import { StoreError } from "./errors";
 
@@ -96,7 +96,7 @@ export async function releaseBackendLock(cwd: string, id: string): Promise<boole
   const b = backendOf(cwd);
   if (b.lockTable === null) return false;
   const clients = backendClients(b, b.endpoints.dynamodb ?? b.endpoints.s3);
-  const lockId = `${b.bucket}/${b.key}`;
+  const lockId = stateLockId(b);
   try {
     const ddb = await clients.dynamodb();
     const { DeleteItemCommand, GetItemCommand } = await import("@aws-sdk/client-dynamodb");

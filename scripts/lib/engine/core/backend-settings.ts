@@ -52,3 +52,9 @@ export function s3BackendSettings(cdkTfJson: unknown, source: string): S3Backend
     usePathStyle: s3.use_path_style === true || s3.force_path_style === true,
   };
 }
+
+/** terraform's lock item of a state in the S3 backend's lock table (LockID `<bucket>/<key>`). */
+export const stateLockId = (b: Pick<S3BackendSettings, "bucket" | "key">): string => `${b.bucket}/${b.key}`;
+
+/** terraform's digest item of a state object in the lock table. */
+export const digestLockId = (b: Pick<S3BackendSettings, "bucket" | "key">): string => `${stateLockId(b)}-md5`;

@@ -9,11 +9,8 @@
  */
 import { EngineError } from "../core/errors";
 
-export { s3BackendSettings, type S3BackendSettings } from "../core/backend-settings";
-import { type S3BackendSettings } from "../core/backend-settings";
-
-/** terraform's digest item of a state object in the lock table. */
-export const digestLockId = (b: Pick<S3BackendSettings, "bucket" | "key">): string => `${b.bucket}/${b.key}-md5`;
+export { digestLockId, s3BackendSettings, type S3BackendSettings } from "../core/backend-settings";
+import { digestLockId, type S3BackendSettings } from "../core/backend-settings";
 
 /** The objects that make up one state: the state itself and the S3-native lock file (use_lockfile). */
 export const stateObjectKeys = (key: string): string[] => [key, `${key}.tflock`];

@@ -27,7 +27,7 @@ export interface TfResult {
   readonly stdout: string;
   readonly stderr: string;
   /**
-   * The state lock ids this run tried to take (plan, apply and init, whose -migrate-state locks the
+   * The state lock ids this run tried to take (plan, apply and `init -migrate-state`, which locks the
    * destination: from terraform's own INFO log of its
    * backend, "Attempting to lock remote state ... tf_backend.lock.id=<id>"). A STATE-LOCKED whose held lock is one
    * of these is this run's own lock, left behind when terraform's lock request was retried after the
@@ -36,8 +36,8 @@ export interface TfResult {
   readonly attemptedLockIds?: readonly string[];
 }
 
-/** The subcommands that take the state lock, whose backend log the engine reads for their lock ids. */
-const LOCKING = new Set(["plan", "apply", "init"]);
+/** Whether a run takes the state lock (plan, apply; init only to migrate state): the engine reads its backend log for the lock ids. */
+const takesLock = (args: readonly string[]): boolean => args[0] === "plan" || args[0] === "apply" || (args[0] === "init" && args.includes("-migrate-state"));
 
 /** The lock ids a terraform INFO log says its backend tried to take. */
 export function attemptedLockIds(log: string): string[] {
@@ -175,7 +175,7 @@ export function runTerraform(args: readonly string[], options: TfOptions): Promi
   const grace = secondsFrom(vars, "PROMOTE_TIMEOUT_GRACE", DEFAULT_GRACE_SECONDS);
   // For a run that takes the state lock: terraform's core INFO log in a private file, read for the lock
   // ids it tried (never when the caller asked for terraform's logs itself).
-  const logDir = LOCKING.has(subcommand) && !vars.TF_LOG && !vars.TF_LOG_CORE && !vars.TF_LOG_PATH ? mkdtempSync(join(tmpdir(), "promote-tflog-")) : null;
+  const logDir = takesLock(args) && !vars.TF_LOG && !vars.TF_LOG_CORE && !vars.TF_LOG_PATH ? mkdtempSync(join(tmpdir(), "promote-tflog-")) : null;
   const logVars = logDir ? { TF_LOG_CORE: "INFO", TF_LOG_PATH: join(logDir, "terraform.log") } : {};
   const lockIdsLogged = (): string[] | undefined => {
     if (!logDir) return undefined;

@@ -114,7 +114,7 @@ export async function runLocking(ctx: TfContext, args: readonly string[], option
   const first = await runTerraform(args, options);
   if (first.code === 0 || classifyFailure(first) !== "STATE-LOCKED") return first;
   const own = ownLockLeftBehind(first);
-  if (own === null || !(retry.mayRetry ?? (() => true))()) return first;
+  if (own === null || retry.mayRetry?.() === false) return first;
   ctx.io.err(`terraform ${args[0]}: the state lock ${own} it was refused is its own (its lock request was answered twice); releasing exactly that lock and running again\n`);
   const release =
     retry.release ?? (async (id: string) => (await runTerraform(["force-unlock", "-force", id], { cwd: options.cwd, vars: options.vars })).code === 0);
