@@ -211,6 +211,9 @@ describe("promote on the emulator: plan, approve, apply exactly the reviewed pla
       const first = await plan("dev");
       const second = await plan("dev");
       const before = await state("dev");
+      // The state planned against, as terraform recorded it in each plan file: the backend's snapshot.
+      expect(manifest("dev", first).priorState).toEqual({ serial: before.serial, lineage: before.lineage });
+      expect(manifest("dev", second).priorState).toEqual({ serial: before.serial, lineage: before.lineage });
       const lockFile = join(plansDir, "_locks", "dev.lock");
 
       const running = cli(["apply", "dev", first]);

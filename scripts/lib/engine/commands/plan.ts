@@ -24,7 +24,8 @@ import { approvalsConfigOf, plannerEmail } from "../io/signatures";
 import { envPlansDir, stackDir, type EnginePaths } from "../io/paths";
 import { planInputs, SYNTH_FILE, synthesize, synthReason, synthStampDirty } from "../io/synth";
 import { backendOf } from "../io/terraform";
-import { tfInit, tfPlanToFile, tfShowJson, tfStatePull, tfVersion } from "../io/workdir";
+import { planPriorState } from "../io/planfile";
+import { tfInit, tfPlanToFile, tfShowJson, tfVersion } from "../io/workdir";
 
 // ---------------------------------------------------------------------------------------------
 // plan
@@ -121,16 +122,9 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
   if (synthSha === null) throw new EngineError(`no ${synthFile}: run synth (npm run synth) or drop --synth never`);
   const backend = backendOf(JSON.parse(readFileSync(synthFile, "utf8")));
 
-  // init, prior state, plan into a hidden folder.
+  // init, then the plan into a hidden folder.
   await tfInit(ctx, cwd, false);
   const lockFileSha = sha256File(join(cwd, ".terraform.lock.hcl"));
-  // The prior state is read while terraform plans (neither writes it; the env lock keeps other runs of
-  // this engine out, terraform's state lock the rest).
-  const stopReads = new AbortController();
-  const priorStateRead = tfStatePull(ctx, cwd, stopReads.signal).then(
-    (state) => ({ ok: true as const, state }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
   const createdAt = ctx.now();
   const id = newBundleId(createdAt, commit);
   info.bundleId = id;
@@ -141,18 +135,18 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
   try {
     const planFile = join(tmp, FILES.plan);
     await tfPlanToFile(ctx, cwd, env, planFile);
-    const prior = await priorStateRead;
-    if (!prior.ok) throw prior.error;
-    const priorState = prior.state;
+    // The state planned against: the serial and lineage terraform recorded in the plan file itself.
+    const priorState = planPriorState(planFile);
     const planSha = sha256File(planFile) as string;
     info.planSha256 = planSha;
 
-    const planJson = readPlanJson(await tfShowJson(ctx, cwd, planFile));
+    // show and version together (neither changes anything; version only reads the working directory)
+    const [shown, tf] = await Promise.all([tfShowJson(ctx, cwd, planFile), tfVersion(ctx, cwd)]);
+    const planJson = readPlanJson(shown);
     const summary = summarizePlan(planJson);
     const policyFile = policyOf(planJson, cfg, ctx.paths.checkoutDir);
     const policyText = `${JSON.stringify(policyFile, null, 2)}\n`;
     const policyCounts = countFindings(policyFile.findings);
-    const tf = await tfVersion(ctx, cwd);
     if (sha256File(synthFile) !== synthSha) throw new EngineError(`${synthFile} changed while planning; run the plan again`);
 
     const expiresAt = new Date(createdAt.getTime() + ttl * 3_600_000);
@@ -197,7 +191,6 @@ export async function planLocked(ctx: EngineContext, cfg: EnvConfig, o: PlanOpti
     if (dirtyTree && !mode.speculative) ctx.io.out("Dirty: planned from uncommitted changes; an apply of it is never recorded in the ledger.\n");
     return { dir, manifest };
   } finally {
-    stopReads.abort();
     rmSync(tmp, { recursive: true, force: true });
   }
 }
