@@ -12,6 +12,9 @@
  *   3. the store goes away after terraform applied (the outcome cannot be written): APPLY-NOT-RECORDED,
  *      the next plan refuses APPLY-UNFINISHED, and `promote complete` records the outcome once the store
  *      is back. Nothing is lost: the claim, the state and the audit chain are whole.
+ *   4. an apply stops between its claim and its status record (the connection drops on the status
+ *      write): the claim alone makes the next plan refuse APPLY-UNFINISHED, naming the bundle (the
+ *      engine finds it by listing the claims, not by reading every bundle); `promote complete` records it.
  *   0. (the world's bootstrap, first run) the lock request terraform's `init -migrate-state` makes on
  *      the new backend succeeds while its answer is lost: terraform's retry finds that very lock and
  *      gives up holding it; bootstrap releases exactly that lock (by its id, in the lock table: the folder
@@ -214,6 +217,37 @@ describe("faults of the shared store (fault proxy in front of the emulator)", ()
       expect(status.status).toBe("succeeded");
       expectExit(await w.promote(["plan", ENV]), 0);
       expectExit(await w.promote(["audit", "verify", ENV]), 0);
+    },
+    STEP_MS,
+  );
+
+  it(
+    "4: an apply stopped between its claim and its status record: the claim alone refuses the next plan APPLY-UNFINISHED by name; complete records it",
+    async () => {
+      w.commit({ version: "c" });
+      const planned = await w.promote(["plan", ENV]);
+      expectExit(planned, 0);
+      const id = bundleIdOf(planned);
+      const before = await stateObject();
+      // the claim goes through; the status record after it never arrives
+      proxy.cut((r) => r.method === "PUT" && r.path.startsWith(`${STORE}/bundles/${id}/applied.json`));
+      const r = await w.promote(["apply", ENV, id]);
+      proxy.clear();
+      expectExit(r, 2);
+      expect(await stateObject()).toBe(before);
+      const keys = await withEnvStore(w.vars, ENV, async (s) => [...(await s.bundles.bucket.listKeys("applied/")), ...(await s.bundles.bucket.listKeys(`bundles/${id}/`))]);
+      expect(keys.filter((k) => k.endsWith(`/${id}.json`))).toHaveLength(1);
+      expect(keys).not.toContain(`bundles/${id}/applied.json`);
+
+      const refused = await w.promote(["plan", ENV]);
+      refusedWith(refused, "APPLY-UNFINISHED");
+      expect(refused.err).toContain(`${id}: apply started by`);
+      expectExit(await w.promote(["complete", ENV, id]), 0);
+      const status = await withEnvStore(w.vars, ENV, async (s) => JSON.parse((await s.bundles.bucket.get(`bundles/${id}/applied.json`))!.body.toString("utf8")) as { status: string });
+      expect(status.status).not.toBe("started");
+      expect(status.status).not.toBe("succeeded");
+      expectExit(await w.promote(["plan", ENV]), 0);
+      expect(await stateObject()).toBe(before);
     },
     STEP_MS,
   );

@@ -170,12 +170,15 @@ export class S3BundleStore {
       checkName("bundle file name", n, FILE_NAME);
       if (n === MARKER_FILE || n === APPROVAL_FILE) throw new StoreError(`bundle ${id}: ${n} is written by the store itself, not as a bundle file`);
     }
-    const entries: BundleMarker["files"] = {};
-    for (const n of names) {
-      const body = typeof files[n] === "string" ? Buffer.from(files[n] as string) : (files[n] as Uint8Array);
-      const versionId = await this.createOnly(id, this.fileKey(id, n), body, n.endsWith(".json") ? "application/json" : "application/octet-stream");
-      entries[n] = { sha256: sha256(body), size: body.length, versionId };
-    }
+    // The files at once (each create-only), the marker only after every one of them was written.
+    const written = await Promise.all(
+      names.map(async (n) => {
+        const body = typeof files[n] === "string" ? Buffer.from(files[n] as string) : (files[n] as Uint8Array);
+        const versionId = await this.createOnly(id, this.fileKey(id, n), body, n.endsWith(".json") ? "application/json" : "application/octet-stream");
+        return [n, { sha256: sha256(body), size: body.length, versionId }] as const;
+      }),
+    );
+    const entries: BundleMarker["files"] = Object.fromEntries(written);
     const marker: BundleMarker = { schemaVersion: 1, env: this.env, bundleId: id, completedAt: now.toISOString(), files: entries };
     await this.createOnly(id, this.fileKey(id, MARKER_FILE), JSON.stringify(marker, null, 2), "application/json");
     return marker;

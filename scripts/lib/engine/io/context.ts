@@ -121,14 +121,33 @@ export interface AppliedBundle {
  */
 export async function appliedBundles(ctx: EngineContext, env: string): Promise<AppliedBundle[]> {
   const store = bundleStore(ctx);
-  const out: AppliedBundle[] = [];
   // (a local folder no engine made, its name not a bundle id, is not a bundle: skipped, as the store does)
-  for (const id of (await store.list(env)).filter((i) => BUNDLE_ID_PATTERN.test(i))) {
+  const [ids, candidates] = await Promise.all([store.list(env), store.appliedCandidates ? store.appliedCandidates(env) : Promise.resolve(null)]);
+  const toRead = ids.filter((i) => BUNDLE_ID_PATTERN.test(i) && (candidates === null || candidates.has(i)));
+  // Read APPLIED_READS at a time (each is a few requests to a store), kept in id order.
+  const read = await inBatches(toRead, APPLIED_READS, async (id): Promise<AppliedBundle | null> => {
     const applied = await store.read(env, id, "applied.json");
-    if (applied === null) continue;
+    if (applied === null) return null;
     const manifest = await store.read(env, id, "manifest.json");
-    out.push({ id, manifestText: manifest?.toString("utf8") ?? null, appliedText: applied.toString("utf8") });
-  }
+    return { id, manifestText: manifest?.toString("utf8") ?? null, appliedText: applied.toString("utf8") };
+  });
+  return read.filter((b): b is AppliedBundle => b !== null);
+}
+
+/** Bundles appliedBundles reads at once. */
+const APPLIED_READS = 8;
+
+/** fn over items, at most `size` running at once; the results in the items' order. */
+async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
   return out;
 }
 
