@@ -81,6 +81,8 @@ export const appliedOutcomeSchema = z
 export type AppliedOutcome = z.infer<typeof appliedOutcomeSchema>;
 
 const OUTCOME_SUFFIX = ".outcome.json";
+/** The engine's status record of an apply, beside a bundle's files (bundles/<id>/applied.json). */
+const STATUS_FILE = "applied.json";
 
 export interface BundleStoreOptions {
   readonly env: string;
@@ -155,6 +157,26 @@ export class S3BundleStore {
 
   outcomeKey(commit: string, id: string): string {
     return `${APPLIED_PREFIX}${commit}/${id}${OUTCOME_SUFFIX}`;
+  }
+
+  /**
+   * Every bundle id with a status record (fileKey(id, "applied.json")), an applied claim (appliedKey) or
+   * an outcome (outcomeKey): two listings instead of reading every bundle.
+   */
+  async appliedIds(): Promise<Set<string>> {
+    const [bundleKeys, claimKeys] = await Promise.all([this.bucket.listKeys(BUNDLES_PREFIX), this.bucket.listKeys(APPLIED_PREFIX)]);
+    const ids = new Set<string>();
+    for (const k of bundleKeys) {
+      const [id, file, ...more] = k.slice(BUNDLES_PREFIX.length).split("/");
+      if (file === STATUS_FILE && more.length === 0) ids.add(id);
+    }
+    for (const k of claimKeys) {
+      const [, name, ...more] = k.slice(APPLIED_PREFIX.length).split("/");
+      if (name === undefined || more.length > 0) continue;
+      const id = name.endsWith(OUTCOME_SUFFIX) ? name.slice(0, -OUTCOME_SUFFIX.length) : name.endsWith(".json") ? name.slice(0, -".json".length) : null;
+      if (id) ids.add(id);
+    }
+    return ids;
   }
 
   /**

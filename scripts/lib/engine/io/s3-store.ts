@@ -21,7 +21,6 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { EnvConfig } from "../../../../envs";
 import type { EnvStore } from "../../store";
-import { APPLIED_PREFIX, BUNDLES_PREFIX } from "../../store/bundle-store";
 import { StoreError, StoreRefusal } from "../../store/errors";
 import { EngineError, RefusalError, refusal, type Refusal } from "../core/errors";
 import { fixFor, RULE_IDS, type RuleId } from "../core/rules";
@@ -151,25 +150,11 @@ export class S3EngineStore implements BundleStore {
   }
 
   /**
-   * Every bundle id with a status record (bundles/<id>/applied.json) or an applied claim or outcome
-   * (applied/<commit>/<id>.json, .outcome.json): two listings instead of reading every bundle. A bundle
-   * outside this set has no applied record by readApplied's own rule (no status; no claim under any commit).
+   * The bundles the store lists with a status record, an applied claim or an outcome: a bundle outside
+   * them has no applied record by readApplied's own rule (no status; no claim under any commit).
    */
   appliedCandidates(env: string): Promise<ReadonlySet<string>> {
-    return storeCall(async () => {
-      const s = await this.open(env);
-      const [bundleKeys, claimKeys] = await Promise.all([s.bundles.bucket.listKeys(BUNDLES_PREFIX), s.bundles.bucket.listKeys(APPLIED_PREFIX)]);
-      const ids = new Set<string>();
-      for (const k of bundleKeys) {
-        const m = /^bundles\/([^/]+)\/applied\.json$/.exec(k);
-        if (m) ids.add(m[1]);
-      }
-      for (const k of claimKeys) {
-        const m = /^applied\/[^/]+\/([^/]+?)(?:\.outcome)?\.json$/.exec(k);
-        if (m) ids.add(m[1]);
-      }
-      return ids;
-    });
+    return storeCall(async () => (await this.open(env)).bundles.appliedIds());
   }
 
   /** Whether anything of the bundle was ever written (complete or not). */
