@@ -15,12 +15,17 @@
  *   4. an apply stops between its claim and its status record (the connection drops on the status
  *      write): the claim alone makes the next plan refuse APPLY-UNFINISHED, naming the bundle (the
  *      engine finds it by listing the claims, not by reading every bundle); `promote complete` records it.
+ *   5. the audit check before each command reads only the records this home has not verified (its
+ *      checkpoint: last seq, hash, the digest of the records' version ids), the listing of every
+ *      version each time: an overwritten old record is still refused AUDIT-LOG-BROKEN by the whole
+ *      log's verdict, and a checkpoint that lies (another hash, other versions) never refuses nor skips.
  *   0. (the world's bootstrap, first run) the lock request terraform's `init -migrate-state` makes on
  *      the new backend succeeds while its answer is lost: terraform's retry finds that very lock and
  *      gives up holding it; bootstrap releases exactly that lock (by its id, in the lock table: the folder
  *      is not initialized for the new backend yet) and moves the state, instead of a STATE-LOCKED that
  *      nobody could clear but by hand.
  */
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { getEnvironment } from "../../envs";
@@ -248,6 +253,62 @@ describe("faults of the shared store (fault proxy in front of the emulator)", ()
       expect(status.status).not.toBe("succeeded");
       expectExit(await w.promote(["plan", ENV]), 0);
       expect(await stateObject()).toBe(before);
+    },
+    STEP_MS,
+  );
+  it(
+    "5: the audit check before a command reads only the records after this home's checkpoint; an overwritten old record still refuses; a lying checkpoint reads the whole log",
+    async () => {
+      const checkpointFile = join(w.root, "plans", "_audit", `${ENV}.store-verified.json`);
+      /** Versioned GETs of audit records (verify reads each by its version id; append reads the head without one). */
+      const recordReads = () => proxy.seen.filter((r) => r.method === "GET" && r.path.startsWith(`${STORE}/audit/${ENV}/`) && r.path.includes("versionId=")).length;
+      /** An audited command that needs no terraform: there is no lease to break (LEASE-NOT-HELD, appended to the log). */
+      const cheap = async () => {
+        proxy.clear();
+        refusedWith(await w.promote(["unlock", ENV]), "LEASE-NOT-HELD");
+        return recordReads();
+      };
+      await cheap();
+      await cheap(); // a log of at least two records, whichever tests ran before
+      const verified = await w.promote(["audit", "verify", ENV]);
+      expectExit(verified, 0);
+      const count = Number(/intact, (\d+) record/.exec(verified.out)?.[1]);
+      expect(count).toBeGreaterThanOrEqual(2);
+      const checkpoint = JSON.parse(readFileSync(checkpointFile, "utf8")) as { seq: number; hash: string; versionsSha256: string };
+      expect(checkpoint.seq).toBe(count);
+
+      // At the checkpoint: nothing to read; then the one record the last command appended.
+      expect(await cheap()).toBe(0);
+      expect(await cheap()).toBe(1);
+      // Without a checkpoint (a new home): every record.
+      rmSync(checkpointFile);
+      expect(await cheap()).toBe(count + 2);
+
+      // A checkpoint that lies is never believed into a refusal: a wrong hash reads the whole log and passes.
+      const now = JSON.parse(readFileSync(checkpointFile, "utf8")) as typeof checkpoint;
+      writeFileSync(checkpointFile, JSON.stringify({ ...now, hash: "f".repeat(64) }));
+      expect(await cheap()).toBe(count + 4);
+      // ...nor into skipping records whose versions it does not name.
+      writeFileSync(checkpointFile, JSON.stringify({ ...now, seq: count + 4, versionsSha256: "e".repeat(64) }));
+      expect(await cheap()).toBe(count + 4);
+
+      // An old record overwritten (a second version): found by the listing, refused by the whole log's verdict.
+      const key = `audit/${ENV}/000000000001.json`;
+      const { S3Client, PutObjectCommand } = await import("@aws-sdk/client-s3");
+      const s3 = new S3Client({ endpoint: emu().endpoint, region: cfg.region, credentials: await w.credentials(), forcePathStyle: true });
+      try {
+        const original = await withEnvStore(w.vars, ENV, async (s) => (await s.bundles.bucket.get(key))!.body.toString("utf8"));
+        await s3.send(new PutObjectCommand({ Bucket: cfg.store.bucket, Key: key, Body: original }));
+      } finally {
+        s3.destroy();
+      }
+      expect(JSON.parse(readFileSync(checkpointFile, "utf8")).seq).toBe(count + 4);
+      proxy.clear();
+      const refused = await w.promote(["unlock", ENV]);
+      refusedWith(refused, "AUDIT-LOG-BROKEN");
+      expect(refused.err).toContain("record 1: the record has 2 versions (it was overwritten)");
+      const after = await auditRecords(w.vars, ENV);
+      expect(after).toHaveLength(count + 5); // nothing appended to the broken log
     },
     STEP_MS,
   );

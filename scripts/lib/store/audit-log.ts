@@ -10,17 +10,47 @@
  * Verifying (from any machine): every key 1..n present with exactly one version and no delete marker
  * (an overwrite leaves a second version, a delete a marker: both are reported), each record's hash
  * matches its content and chains to the previous one.
+ *
+ * From a checkpoint (`verify({ from })`, what a home keeps of its last verdict: seq, hash, and the digest
+ * of the version ids of records 1..seq): the listing is read whole as always; when records 1..seq still
+ * have exactly the version ids the checkpoint names (an S3 object version never changes, and any
+ * overwrite or delete shows in the listing), only the records after seq are read, chained from its hash.
+ * A checkpoint that does not match the listing, or a verdict from it that is not ok, means a whole
+ * verify: the checkpoint can save reads, never cause a refusal or change its wording.
  */
+import { sha256 } from "../engine/core/hash";
 import { GENESIS_HASH, recordHash, recordSchema, type AuditEntry, type AuditRecord } from "../engine/core/audit-record";
 import { StoreError, storeRefusal } from "./errors";
 import { KeyExists, StoreBucket } from "./s3";
+
+/** What verify needs of a listed object version. */
+interface ObjectVersionLike {
+  readonly versionId: string;
+  readonly deleteMarker: boolean;
+}
 
 export const AUDIT_PREFIX = "audit/";
 const SEQ_DIGITS = 12;
 
 
+/** What a verified log is summed up by: its last seq and hash, and the digest of its records' version ids. */
+export interface AuditCheckpoint {
+  readonly seq: number;
+  readonly hash: string;
+  /** sha256 of "<key> <versionId>\n" for records 1..seq, in seq order. */
+  readonly versionsSha256: string;
+}
+
 export type S3AuditVerdict =
-  | { readonly ok: true; readonly count: number; readonly lastHash: string }
+  | {
+      readonly ok: true;
+      readonly count: number;
+      readonly lastHash: string;
+      /** The checkpoint of this verdict (null for an empty log). */
+      readonly checkpoint: AuditCheckpoint | null;
+      /** Records read (all of them, or those after the checkpoint). */
+      readonly read: number;
+    }
   | { readonly ok: false; readonly seq: number; readonly reason: string };
 
 export interface AppendOptions {
@@ -101,8 +131,11 @@ export class S3AuditLog {
     throw new StoreError(`audit ${this.env}: could not append after ${attempts} attempts (other writers kept taking the next seq)`);
   }
 
-  /** Verifies the whole log from the store (any machine with a role that reads it). */
-  async verify(): Promise<S3AuditVerdict> {
+  /**
+   * Verifies the log from the store (any machine with a role that reads it): whole, or (`from`) the
+   * records after a checkpoint whose version ids still match the listing (see the file's comment).
+   */
+  async verify(opts: { readonly from?: AuditCheckpoint | null } = {}): Promise<S3AuditVerdict> {
     const versions = await this.bucket.listVersions(this.prefix);
     const byKey = new Map<string, typeof versions>();
     for (const v of versions) byKey.set(v.key, [...(byKey.get(v.key) ?? []), v]);
@@ -113,6 +146,30 @@ export class S3AuditLog {
       seqs.push(seq);
     }
     seqs.sort((a, b) => a - b);
+    const from = opts.from;
+    if (from && Number.isInteger(from.seq) && from.seq >= 1 && this.versionsDigest(byKey, seqs, from.seq) === from.versionsSha256) {
+      const v = await this.chain(byKey, seqs, from.seq, from.hash);
+      if (v.ok) return v;
+      // Not ok from the checkpoint: the whole log decides (and names the first broken record).
+    }
+    return this.chain(byKey, seqs, 0, GENESIS_HASH);
+  }
+
+  /** The digest of records 1..upTo's keys and version ids; null when one of them is not a single live version. */
+  private versionsDigest(byKey: ReadonlyMap<string, readonly ObjectVersionLike[]>, seqs: readonly number[], upTo: number): string | null {
+    if (upTo > seqs.length) return null;
+    let text = "";
+    for (let i = 0; i < upTo; i++) {
+      const key = this.key(i + 1);
+      const vs = byKey.get(key) ?? [];
+      if (seqs[i] !== i + 1 || vs.length !== 1 || vs[0].deleteMarker) return null;
+      text += `${key} ${vs[0].versionId}\n`;
+    }
+    return sha256(text);
+  }
+
+  /** Checks records start+1..n in order, the first chained to `prev` (the hash of record `start`). */
+  private async chain(byKey: ReadonlyMap<string, readonly ObjectVersionLike[]>, seqs: readonly number[], start: number, startHash: string): Promise<S3AuditVerdict> {
     // The records are read VERIFY_READS at a time (a log of a year of prod is thousands of objects; one
     // GET after the other made every command wait for all of them), then checked strictly in order: the
     // verdict names the first broken record, as a sequential read would.
@@ -129,8 +186,8 @@ export class S3AuditLog {
       }
       return p;
     };
-    let prev = GENESIS_HASH;
-    for (let i = 0; i < seqs.length; i++) {
+    let prev = startHash;
+    for (let i = start; i < seqs.length; i++) {
       for (let j = i; j < Math.min(seqs.length, i + VERIFY_READS); j++) readAt(j);
       const seq = seqs[i];
       if (seq !== i + 1) return { ok: false, seq: i + 1, reason: `record ${i + 1} is missing (found ${seq} next)` };
@@ -154,7 +211,8 @@ export class S3AuditLog {
       if (computed !== hash) return { ok: false, seq, reason: `hash ${hash} does not match the record's content (${computed}): it was edited` };
       prev = hash;
     }
-    return { ok: true, count: seqs.length, lastHash: prev };
+    const digest = seqs.length === 0 ? null : this.versionsDigest(byKey, seqs, seqs.length);
+    return { ok: true, count: seqs.length, lastHash: prev, checkpoint: digest === null ? null : { seq: seqs.length, hash: prev, versionsSha256: digest }, read: seqs.length - start };
   }
 
   /** Every record, in seq order (their latest versions; use verify to know they can be trusted). */

@@ -13,12 +13,11 @@ export async function auditVerify(ctx: EngineContext, env: string): Promise<numb
   const cfg = envConfig(ctx, env);
   // The local file, or (PROMOTE_STORE=s3) the env's store: from any machine with a role that reads it.
   const log = auditLogOf(ctx, cfg.name);
-  const broken = await log.brokenRefusal();
-  if (broken) throw new RefusalError(broken);
+  // Every record read (not from this home's checkpoint): the whole log's verdict.
   const v = await log.verify();
-  const count = v.ok ? v.count : 0;
-  ctx.io.out(`audit log ${log.where}: intact, ${count} record(s)${v.ok && count > 0 ? `, last hash ${v.lastHash}` : ""}\n`);
-  return count;
+  if (!v.ok) throw new RefusalError(log.refusalOf(v));
+  ctx.io.out(`audit log ${log.where}: intact, ${v.count} record(s)${v.count > 0 ? `, last hash ${v.lastHash}` : ""}\n`);
+  return v.count;
 }
 
 export function showLedger(ctx: EngineContext, env: string): void {

@@ -76,7 +76,12 @@ export class AuditLog {
   /** The refusal a command stops with when the log is broken, or null. */
   brokenRefusal() {
     const v = this.verify();
-    return v.ok ? null : refusal("AUDIT-LOG-BROKEN", `an intact audit log ${this.path}`, `line ${v.line}: ${v.reason}`, fixFor("AUDIT-LOG-BROKEN", this.env));
+    return v.ok ? null : this.refusalOf(v);
+  }
+
+  /** The AUDIT-LOG-BROKEN refusal of a verdict that is not ok. */
+  refusalOf(v: AuditVerdict & { ok: false }) {
+    return refusal("AUDIT-LOG-BROKEN", `an intact audit log ${this.path}`, `line ${v.line}: ${v.reason}`, fixFor("AUDIT-LOG-BROKEN", this.env));
   }
 
   /** Appends a record, under a short lock; refuses (RefusalError AUDIT-LOG-BROKEN) on a broken log. */
@@ -84,7 +89,7 @@ export class AuditLog {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     return withLock(`${this.path}.lock`, { command: "audit append", waitMs: 10_000, pollMs: 25 }, () => {
       const v = this.verify();
-      if (!v.ok) throw new RefusalError(refusal("AUDIT-LOG-BROKEN", `an intact audit log ${this.path}`, `line ${v.line}: ${v.reason}`, fixFor("AUDIT-LOG-BROKEN", this.env)));
+      if (!v.ok) throw new RefusalError(this.refusalOf(v));
       const body: Omit<AuditRecord, "hash"> = { seq: v.count + 1, at: now.toISOString(), ...stripUndefined(entry), prevHash: v.lastHash };
       const record: AuditRecord = { ...body, hash: recordHash(body) };
       appendFileSync(this.path, `${JSON.stringify(record)}\n`, { mode: 0o600 });

@@ -236,7 +236,7 @@ export function bundleStore(ctx: EngineContext): BundleStore {
 
 /** The env's audit log: the local file, or the env's store (PROMOTE_STORE=s3). */
 export function auditLogOf(ctx: EngineContext, env: string): EngineAudit {
-  if (storeKind(ctx.vars) === "s3") return new StoreAudit(envConfig(ctx, env), ctx.vars);
+  if (storeKind(ctx.vars) === "s3") return new StoreAudit(envConfig(ctx, env), ctx.vars, ctx.paths);
   const log = new AuditLog(auditPath(ctx.paths, env), env);
-  return { where: log.path, brokenRefusal: async () => log.brokenRefusal(), append: (e, now) => log.append(e, now), verify: async () => log.verify() };
+  return { where: log.path, brokenRefusal: async () => log.brokenRefusal(), append: (e, now) => log.append(e, now), verify: async () => log.verify(), refusalOf: (v) => log.refusalOf(v) };
 }

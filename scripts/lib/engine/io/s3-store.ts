@@ -20,7 +20,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { EnvConfig } from "../../../../envs";
+import { z } from "zod";
 import type { EnvStore } from "../../store";
+import type { AuditCheckpoint } from "../../store/audit-log";
 import { StoreError, StoreRefusal } from "../../store/errors";
 import { EngineError, RefusalError, refusal, type Refusal } from "../core/errors";
 import { fixFor, RULE_IDS, type RuleId } from "../core/rules";
@@ -324,24 +326,75 @@ export class S3EngineStore implements BundleStore {
 export interface EngineAudit {
   /** Where, for messages. */
   readonly where: string;
+  /** The refusal a command stops with when the log is broken, or null (the store's: from this home's checkpoint). */
   brokenRefusal(): Promise<Refusal | null>;
   append(entry: AuditEntry, now: Date): Promise<unknown>;
+  /** The whole log, every record read (`promote audit verify`). */
   verify(): Promise<AuditVerdict>;
+  /** The AUDIT-LOG-BROKEN refusal of a verdict that is not ok. */
+  refusalOf(v: AuditVerdict & { ok: false }): Refusal;
 }
+
+/** The checkpoint a home keeps of the last verdict on an env's store log: <audit dir>/<env>.store-verified.json. */
+const checkpointSchema = z.object({
+  schemaVersion: z.literal(1),
+  bucket: z.string(),
+  env: z.string(),
+  seq: z.number().int().min(1),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  versionsSha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
 
 export class StoreAudit implements EngineAudit {
   constructor(
     private readonly cfg: EnvConfig,
     private readonly vars: NodeJS.ProcessEnv,
+    private readonly paths: EnginePaths,
   ) {}
 
   get where(): string {
     return `s3://${this.cfg.store.bucket}/audit/${this.cfg.name}/`;
   }
 
+  /**
+   * Before every command: the records this home has not verified yet, chained from its checkpoint (the
+   * listing of every record's versions is read each time: an overwrite or delete of any record, old or
+   * new, is still found). A missing, unreadable or unmatched checkpoint means a whole verify.
+   */
   async brokenRefusal(): Promise<Refusal | null> {
-    const v = await this.verify();
-    return v.ok ? null : refusal("AUDIT-LOG-BROKEN", `an intact audit log ${this.where}`, `record ${v.line}: ${v.reason}`, fixFor("AUDIT-LOG-BROKEN", this.cfg.name));
+    const v = await storeCall(async () => (await openStore(this.cfg, this.vars)).audit.verify({ from: this.readCheckpoint() }));
+    if (!v.ok) return this.refusalOf({ ok: false, line: v.seq, reason: v.reason });
+    this.writeCheckpoint(v.checkpoint);
+    return null;
+  }
+
+  refusalOf(v: AuditVerdict & { ok: false }): Refusal {
+    return refusal("AUDIT-LOG-BROKEN", `an intact audit log ${this.where}`, `record ${v.line}: ${v.reason}`, fixFor("AUDIT-LOG-BROKEN", this.cfg.name));
+  }
+
+  private get checkpointPath(): string {
+    return join(this.paths.auditDir, `${this.cfg.name}.store-verified.json`);
+  }
+
+  private readCheckpoint(): AuditCheckpoint | null {
+    try {
+      const c = checkpointSchema.parse(JSON.parse(readFileSync(this.checkpointPath, "utf8")));
+      return c.bucket === this.cfg.store.bucket && c.env === this.cfg.name ? c : null;
+    } catch {
+      return null; // none yet, or not one: the whole log is read
+    }
+  }
+
+  private writeCheckpoint(c: AuditCheckpoint | null): void {
+    if (c === null) return;
+    try {
+      mkdirSync(this.paths.auditDir, { recursive: true, mode: 0o700 });
+      const tmp = `${this.checkpointPath}.${process.pid}.tmp`;
+      writeFileSync(tmp, `${JSON.stringify({ schemaVersion: 1, bucket: this.cfg.store.bucket, env: this.cfg.name, ...c })}\n`, { mode: 0o600 });
+      renameSync(tmp, this.checkpointPath);
+    } catch {
+      // a home that cannot keep it reads the whole log next time
+    }
   }
 
   append(entry: AuditEntry, now: Date): Promise<unknown> {
@@ -351,7 +404,9 @@ export class StoreAudit implements EngineAudit {
   verify(): Promise<AuditVerdict> {
     return storeCall(async () => {
       const v = await (await openStore(this.cfg, this.vars)).audit.verify();
-      return v.ok ? { ok: true as const, count: v.count, lastHash: v.lastHash } : { ok: false as const, line: v.seq, reason: v.reason };
+      if (!v.ok) return { ok: false as const, line: v.seq, reason: v.reason };
+      this.writeCheckpoint(v.checkpoint);
+      return { ok: true as const, count: v.count, lastHash: v.lastHash };
     });
   }
 }
