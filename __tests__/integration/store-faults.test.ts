@@ -18,14 +18,15 @@
  *   5. the audit check before each command reads only the records this home has not verified (its
  *      checkpoint: last seq, hash, the digest of the records' version ids), the listing of every
  *      version each time: an overwritten old record is still refused AUDIT-LOG-BROKEN by the whole
- *      log's verdict, and a checkpoint that lies (another hash, other versions) never refuses nor skips.
+ *      log's verdict, and a checkpoint that lies (another hash, other versions) or that others could
+ *      write never refuses nor skips.
  *   0. (the world's bootstrap, first run) the lock request terraform's `init -migrate-state` makes on
  *      the new backend succeeds while its answer is lost: terraform's retry finds that very lock and
  *      gives up holding it; bootstrap releases exactly that lock (by its id, in the lock table: the folder
  *      is not initialized for the new backend yet) and moves the state, instead of a STATE-LOCKED that
  *      nobody could clear but by hand.
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { getEnvironment } from "../../envs";
@@ -277,20 +278,24 @@ describe("faults of the shared store (fault proxy in front of the emulator)", ()
       const checkpoint = JSON.parse(readFileSync(checkpointFile, "utf8")) as { seq: number; hash: string; versionsSha256: string };
       expect(checkpoint.seq).toBe(count);
 
-      // At the checkpoint: nothing to read; then the one record the last command appended.
-      expect(await cheap()).toBe(0);
+      // At the checkpoint: its own record only (its hash checked); then that and the one record the last command appended.
       expect(await cheap()).toBe(1);
+      expect(await cheap()).toBe(2);
       // Without a checkpoint (a new home): every record.
       rmSync(checkpointFile);
       expect(await cheap()).toBe(count + 2);
 
-      // A checkpoint that lies is never believed into a refusal: a wrong hash reads the whole log and passes.
+      // A checkpoint that lies is never believed into a refusal: a wrong hash (its record read) means the whole log, which passes.
       const now = JSON.parse(readFileSync(checkpointFile, "utf8")) as typeof checkpoint;
       writeFileSync(checkpointFile, JSON.stringify({ ...now, hash: "f".repeat(64) }));
       expect(await cheap()).toBe(count + 4);
       // ...nor into skipping records whose versions it does not name.
       writeFileSync(checkpointFile, JSON.stringify({ ...now, seq: count + 4, versionsSha256: "e".repeat(64) }));
       expect(await cheap()).toBe(count + 4);
+      // ...nor when another user could have written it (group or others may write: ignored, the whole log read).
+      chmodSync(checkpointFile, 0o666);
+      expect(await cheap()).toBe(count + 5);
+      expect(statSync(checkpointFile).mode & 0o777).toBe(0o600);
 
       // An old record overwritten (a second version): found by the listing, refused by the whole log's verdict.
       const key = `audit/${ENV}/000000000001.json`;
@@ -302,13 +307,13 @@ describe("faults of the shared store (fault proxy in front of the emulator)", ()
       } finally {
         s3.destroy();
       }
-      expect(JSON.parse(readFileSync(checkpointFile, "utf8")).seq).toBe(count + 4);
+      expect(JSON.parse(readFileSync(checkpointFile, "utf8")).seq).toBe(count + 5);
       proxy.clear();
       const refused = await w.promote(["unlock", ENV]);
       refusedWith(refused, "AUDIT-LOG-BROKEN");
       expect(refused.err).toContain("record 1: the record has 2 versions (it was overwritten)");
       const after = await auditRecords(w.vars, ENV);
-      expect(after).toHaveLength(count + 5); // nothing appended to the broken log
+      expect(after).toHaveLength(count + 6); // nothing appended to the broken log
     },
     STEP_MS,
   );

@@ -14,7 +14,9 @@
  * From a checkpoint (`verify({ from })`, what a home keeps of its last verdict: seq, hash, and the digest
  * of the version ids of records 1..seq): the listing is read whole as always; when records 1..seq still
  * have exactly the version ids the checkpoint names (an S3 object version never changes, and any
- * overwrite or delete shows in the listing), only the records after seq are read, chained from its hash.
+ * overwrite or delete shows in the listing; a bucket without versioning, its ids all "null", gets no
+ * digest) and record seq, read, holds the checkpoint's hash, only the records after seq are read,
+ * chained from that hash.
  * A checkpoint that does not match the listing, or a verdict from it that is not ok, means a whole
  * verify: the checkpoint can save reads, never cause a refusal or change its wording.
  */
@@ -147,12 +149,26 @@ export class S3AuditLog {
     }
     seqs.sort((a, b) => a - b);
     const from = opts.from;
-    if (from && Number.isInteger(from.seq) && from.seq >= 1 && this.versionsDigest(byKey, seqs, from.seq) === from.versionsSha256) {
+    if (from && Number.isInteger(from.seq) && from.seq >= 1 && this.versionsDigest(byKey, seqs, from.seq) === from.versionsSha256 && (await this.isRecordWithHash(byKey, from.seq, from.hash))) {
       const v = await this.chain(byKey, seqs, from.seq, from.hash);
       if (v.ok) return v;
       // Not ok from the checkpoint: the whole log decides (and names the first broken record).
     }
     return this.chain(byKey, seqs, 0, GENESIS_HASH);
+  }
+
+  /** Whether record `seq` (its one listed version) holds `hash` and its content matches it: the checkpoint's own record, read. */
+  private async isRecordWithHash(byKey: ReadonlyMap<string, readonly ObjectVersionLike[]>, seq: number, hash: string): Promise<boolean> {
+    const vs = byKey.get(this.key(seq)) ?? [];
+    if (vs.length !== 1) return false;
+    try {
+      const rec = await this.read(seq, vs[0].versionId);
+      if (rec === null || rec.seq !== seq || rec.env !== this.env || rec.hash !== hash) return false;
+      const { hash: own, ...rest } = rec;
+      return recordHash(rest) === own;
+    } catch {
+      return false; // the whole verify reads it again and names what is wrong
+    }
   }
 
   /** The digest of records 1..upTo's keys and version ids; null when one of them is not a single live version. */
@@ -162,7 +178,8 @@ export class S3AuditLog {
     for (let i = 0; i < upTo; i++) {
       const key = this.key(i + 1);
       const vs = byKey.get(key) ?? [];
-      if (seqs[i] !== i + 1 || vs.length !== 1 || vs[0].deleteMarker) return null;
+      // (a bucket without versioning lists every version as "null": an overwrite would not show, so no digest)
+      if (seqs[i] !== i + 1 || vs.length !== 1 || vs[0].deleteMarker || vs[0].versionId === "null") return null;
       text += `${key} ${vs[0].versionId}\n`;
     }
     return sha256(text);

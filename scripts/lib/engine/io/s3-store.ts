@@ -16,7 +16,8 @@
  *
  * Store refusals become engine refusals (same ids, RULES.md), store failures engine errors (exit 2).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { EnvConfig } from "../../../../envs";
@@ -335,9 +336,18 @@ export interface EngineAudit {
   refusalOf(v: AuditVerdict & { ok: false }): Refusal;
 }
 
-/** The checkpoint a home keeps of the last verdict on an env's store log: <audit dir>/<env>.store-verified.json. */
+/** Bump when the checks of S3AuditLog.verify change: every home then reads its logs whole once. */
+const AUDIT_VERIFIER = 1;
+
+/**
+ * The checkpoint a home keeps of the last verdict on an env's store log: <audit dir>/<env>.store-verified.json.
+ * Trusted as the home's own (whoever can write it can also write the engine's checkout, which holds the
+ * home by default), but only when this user owns it and nobody else can write it.
+ */
 const checkpointSchema = z.object({
   schemaVersion: z.literal(1),
+  /** The checks that made it (AUDIT_VERIFIER): a checkpoint of older checks is not trusted by newer ones. */
+  verifier: z.literal(AUDIT_VERIFIER),
   bucket: z.string(),
   env: z.string(),
   seq: z.number().int().min(1),
@@ -378,6 +388,8 @@ export class StoreAudit implements EngineAudit {
 
   private readCheckpoint(): AuditCheckpoint | null {
     try {
+      const st = statSync(this.checkpointPath);
+      if ((st.mode & 0o022) !== 0 || (typeof process.getuid === "function" && st.uid !== process.getuid())) return null;
       const c = checkpointSchema.parse(JSON.parse(readFileSync(this.checkpointPath, "utf8")));
       return c.bucket === this.cfg.store.bucket && c.env === this.cfg.name ? c : null;
     } catch {
@@ -389,8 +401,8 @@ export class StoreAudit implements EngineAudit {
     if (c === null) return;
     try {
       mkdirSync(this.paths.auditDir, { recursive: true, mode: 0o700 });
-      const tmp = `${this.checkpointPath}.${process.pid}.tmp`;
-      writeFileSync(tmp, `${JSON.stringify({ schemaVersion: 1, bucket: this.cfg.store.bucket, env: this.cfg.name, ...c })}\n`, { mode: 0o600 });
+      const tmp = `${this.checkpointPath}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+      writeFileSync(tmp, `${JSON.stringify({ schemaVersion: 1, verifier: AUDIT_VERIFIER, bucket: this.cfg.store.bucket, env: this.cfg.name, ...c })}\n`, { mode: 0o600, flag: "wx" });
       renameSync(tmp, this.checkpointPath);
     } catch {
       // a home that cannot keep it reads the whole log next time
