@@ -160,23 +160,14 @@ export class S3BundleStore {
   }
 
   /**
-   * Every bundle id with a status record (fileKey(id, "applied.json")), an applied claim (appliedKey) or
-   * an outcome (outcomeKey): two listings instead of reading every bundle.
+   * The env's complete bundles (listBundles' rule) that may have an applied record: a status record
+   * (fileKey(id, "applied.json")), an applied claim (appliedKey) or an outcome (outcomeKey). One listing
+   * of bundles/ and one of applied/; only their markers are read (MARKER_READS at once), not every bundle's.
    */
-  async appliedIds(): Promise<Set<string>> {
+  async listAppliedBundles(): Promise<string[]> {
     const [bundleKeys, claimKeys] = await Promise.all([this.bucket.listKeys(BUNDLES_PREFIX), this.bucket.listKeys(APPLIED_PREFIX)]);
-    const ids = new Set<string>();
-    for (const k of bundleKeys) {
-      const [id, file, ...more] = k.slice(BUNDLES_PREFIX.length).split("/");
-      if (file === STATUS_FILE && more.length === 0) ids.add(id);
-    }
-    for (const k of claimKeys) {
-      const [, name, ...more] = k.slice(APPLIED_PREFIX.length).split("/");
-      if (name === undefined || more.length > 0) continue;
-      const id = name.endsWith(OUTCOME_SUFFIX) ? name.slice(0, -OUTCOME_SUFFIX.length) : name.endsWith(".json") ? name.slice(0, -".json".length) : null;
-      if (id) ids.add(id);
-    }
-    return ids;
+    const applied = appliedIdsOf(bundleKeys, claimKeys);
+    return this.ownBundles(markedIdsOf(bundleKeys).filter((id) => applied.has(id)));
   }
 
   /**
@@ -222,22 +213,36 @@ export class S3BundleStore {
    * (BUNDLE-INCOMPLETE) instead of hiding it.
    */
   async listBundles(): Promise<string[]> {
-    const keys = await this.bucket.listKeys(BUNDLES_PREFIX);
-    const ids = keys.filter((k) => k.endsWith(`/${MARKER_FILE}`)).map((k) => k.slice(BUNDLES_PREFIX.length, -(MARKER_FILE.length + 1))).filter((id) => BUNDLE_ID.test(id));
-    const owners = await Promise.all(ids.map((id) => this.markerEnv(id)));
+    return this.ownBundles(markedIdsOf(await this.bucket.listKeys(BUNDLES_PREFIX)));
+  }
+
+  /** The ids whose marker names this env (or none: an unreadable marker is refused when the bundle is read). */
+  private async ownBundles(ids: readonly string[]): Promise<string[]> {
+    const owners: Array<string | null> = new Array(ids.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const i = next++;
+        owners[i] = await this.markerEnv(ids[i]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(MARKER_READS, ids.length) }, worker));
     return ids.filter((_, i) => owners[i] === null || owners[i] === this.env);
   }
 
   /** The env a bundle's marker names; null when the marker is missing or unreadable. */
   private async markerEnv(id: string): Promise<string | null> {
     const got = await this.bucket.get(this.fileKey(id, MARKER_FILE));
-    if (got === null) return null;
-    try {
-      const env = (JSON.parse(got.body.toString("utf8")) as { env?: unknown }).env;
-      return typeof env === "string" ? env : null;
-    } catch {
-      return null;
-    }
+    return got === null ? null : envOfMarker(got.body);
+  }
+
+  /** Whether listBundles lists this id (its marker exists and names this env or none), reading that marker only. */
+  async isListed(id: string): Promise<boolean> {
+    if (!BUNDLE_ID.test(id)) return false;
+    const got = await this.bucket.get(this.fileKey(id, MARKER_FILE));
+    if (got === null) return false;
+    const env = envOfMarker(got.body);
+    return env === null || env === this.env;
   }
 
   /** The bundle's marker; refuses BUNDLE-INCOMPLETE when there is none or it is malformed. */
@@ -446,5 +451,42 @@ export async function resolveKmsKeyArn(clients: AwsClients, aliasOrArn: string, 
     throw new StoreError(`KMS DescribeKey ${aliasOrArn}: ${(e as Error).name}: ${(e as Error).message}`);
   } finally {
     kms.destroy();
+  }
+}
+
+/** Markers listBundles reads at once. */
+const MARKER_READS = 16;
+
+/** The ids of bundles with a commit marker, from a listing of bundles/. */
+function markedIdsOf(bundleKeys: readonly string[]): string[] {
+  return bundleKeys
+    .filter((k) => k.endsWith(`/${MARKER_FILE}`))
+    .map((k) => k.slice(BUNDLES_PREFIX.length, -(MARKER_FILE.length + 1)))
+    .filter((id) => BUNDLE_ID.test(id));
+}
+
+/** The ids with a status record (from a listing of bundles/), a claim or an outcome (from one of applied/). */
+function appliedIdsOf(bundleKeys: readonly string[], claimKeys: readonly string[]): Set<string> {
+  const ids = new Set<string>();
+  for (const k of bundleKeys) {
+    const [id, file, ...more] = k.slice(BUNDLES_PREFIX.length).split("/");
+    if (file === STATUS_FILE && more.length === 0) ids.add(id);
+  }
+  for (const k of claimKeys) {
+    const [, name, ...more] = k.slice(APPLIED_PREFIX.length).split("/");
+    if (name === undefined || more.length > 0) continue;
+    const id = name.endsWith(OUTCOME_SUFFIX) ? name.slice(0, -OUTCOME_SUFFIX.length) : name.endsWith(".json") ? name.slice(0, -".json".length) : null;
+    if (id) ids.add(id);
+  }
+  return ids;
+}
+
+/** The env a marker's text names; null when it names none or is unreadable. */
+function envOfMarker(body: Buffer): string | null {
+  try {
+    const env = (JSON.parse(body.toString("utf8")) as { env?: unknown }).env;
+    return typeof env === "string" ? env : null;
+  } catch {
+    return null;
   }
 }

@@ -15,6 +15,7 @@ import { Ledger } from "./ledger";
 import { acquireLock, describeHolder } from "./lock";
 import { auditPath, envLockPath, envPlansDir, resolvePaths, type EnginePaths } from "./paths";
 import { fixFor } from "../core/rules";
+import { appliedSchema, parseWith } from "../core/schemas";
 import { LocalBundleStore, type BundleStore } from "./store";
 import { S3EngineStore, StoreAudit, openGateStore, openStore, storeCall, storeKind, type EngineAudit } from "./s3-store";
 
@@ -119,17 +120,17 @@ export interface AppliedBundle {
  * folder, or (PROMOTE_STORE=s3) the env's store, never this machine's cache (a home that applied nothing
  * sees every other home's applies).
  */
-export async function appliedBundles(ctx: EngineContext, env: string): Promise<AppliedBundle[]> {
+export async function appliedBundles(ctx: EngineContext, env: string, opts: { readonly manifestWhen?: (appliedText: string) => boolean } = {}): Promise<AppliedBundle[]> {
   const store = bundleStore(ctx);
   // (a local folder no engine made, its name not a bundle id, is not a bundle: skipped, as the store does)
-  const [ids, candidates] = await Promise.all([store.list(env), store.appliedCandidates ? store.appliedCandidates(env) : Promise.resolve(null)]);
-  const toRead = ids.filter((i) => BUNDLE_ID_PATTERN.test(i) && (candidates === null || candidates.has(i)));
+  const toRead = (await (store.listApplied ? store.listApplied(env) : store.list(env))).filter((i) => BUNDLE_ID_PATTERN.test(i));
   // Read APPLIED_READS at a time (each is a few requests to a store), kept in id order.
   const read = await inBatches(toRead, APPLIED_READS, async (id): Promise<AppliedBundle | null> => {
     const applied = await store.read(env, id, "applied.json");
     if (applied === null) return null;
-    const manifest = await store.read(env, id, "manifest.json");
-    return { id, manifestText: manifest?.toString("utf8") ?? null, appliedText: applied.toString("utf8") };
+    const appliedText = applied.toString("utf8");
+    const manifest = opts.manifestWhen === undefined || opts.manifestWhen(appliedText) ? await store.read(env, id, "manifest.json") : null;
+    return { id, manifestText: manifest?.toString("utf8") ?? null, appliedText };
   });
   return read.filter((b): b is AppliedBundle => b !== null);
 }
@@ -166,7 +167,17 @@ export async function newestAppliedRecord(ctx: EngineContext, env: string): Prom
 
 /** Refuses (APPLY-UNFINISHED) while an earlier apply of the env has no recorded outcome. */
 export async function refuseUnfinished(ctx: EngineContext, env: EnvConfig): Promise<void> {
-  must(decideNoUnfinished(envFacts(env), await appliedBundles(ctx, env.name)));
+  must(decideNoUnfinished(envFacts(env), await appliedBundles(ctx, env.name, { manifestWhen: unfinishedNeedsManifest })));
+}
+
+/**
+ * Whether APPLY-UNFINISHED reads the bundle's manifest for this applied record: only a succeeded apply
+ * without a ledger tag (its manifest says whether it was dirty, and so never tagged). A started apply is
+ * unfinished whatever the manifest says, and an unreadable record is reported as such.
+ */
+function unfinishedNeedsManifest(appliedText: string): boolean {
+  const a = parseWith(appliedSchema, appliedText);
+  return a.ok && a.value.status === "succeeded" && a.value.ledgerTag === null;
 }
 
 export function envConfig(ctx: EngineContext, name: string): EnvConfig {
@@ -213,9 +224,9 @@ export async function gateApplies(ctx: EngineContext, cfg: EnvConfig, commit: st
 export async function bundleDirOrRefuse(ctx: EngineContext, env: string, id?: string): Promise<string> {
   const store = bundleStore(ctx);
   if (store instanceof S3EngineStore) {
-    const ids = await store.list(env);
-    const chosen = id ?? ids.slice(-1)[0];
-    if (chosen !== undefined && ids.includes(chosen)) return store.fetch(env, chosen);
+    // A named bundle: its own marker decides (listing every bundle's would read them all); else the newest.
+    const chosen = id ?? (await store.list(env)).slice(-1)[0];
+    if (chosen !== undefined && (await store.isListed(env, chosen))) return store.fetch(env, chosen);
     if (chosen !== undefined && (await store.anyObject(env, chosen))) {
       throw new RefusalError(refusal("BUNDLE-INCOMPLETE", `bundle ${env}/${chosen} complete in ${store.location(env)} (its commit marker written)`, "some of its files but no commit marker (its upload never finished)", fixFor("BUNDLE-INCOMPLETE", env)));
     }

@@ -153,11 +153,17 @@ export class S3EngineStore implements BundleStore {
   }
 
   /**
-   * The bundles the store lists with a status record, an applied claim or an outcome: a bundle outside
-   * them has no applied record by readApplied's own rule (no status; no claim under any commit).
+   * The complete bundles the store lists with a status record, an applied claim or an outcome: a bundle
+   * outside them has no applied record by readApplied's own rule (no status; no claim under any commit).
    */
-  appliedCandidates(env: string): Promise<ReadonlySet<string>> {
-    return storeCall(async () => (await this.open(env)).bundles.appliedIds());
+  listApplied(env: string): Promise<string[]> {
+    return storeCall(async () => (await (await this.open(env)).bundles.listAppliedBundles()).sort());
+  }
+
+  /** Whether list(env) lists this bundle, reading its marker only (not every bundle's). */
+  isListed(env: string, id: string): Promise<boolean> {
+    if (!BUNDLE_ID_PATTERN.test(id)) return Promise.resolve(false);
+    return storeCall(async () => (await this.open(env)).bundles.isListed(id));
   }
 
   /** Whether anything of the bundle was ever written (complete or not). */

@@ -45,10 +45,10 @@ export interface BundleStore {
   /** Makes the complete bundle in the local folder `fromDir` the bundle <env>/<id>, all at once. */
   publish(env: string, id: string, fromDir: string): Promise<void>;
   /**
-   * The ids of the env's bundles that may have an applied record (every one that has one is among them),
-   * found by listing rather than by reading each bundle; null when the store cannot tell (then each is read).
+   * The env's complete bundle ids (list's rule) that may have an applied record (every one that has one is
+   * among them), oldest first, found by listing rather than by reading each bundle. Absent: list, each read.
    */
-  appliedCandidates?(env: string): Promise<ReadonlySet<string> | null>;
+  listApplied?(env: string): Promise<string[]>;
 }
 
 /** Bundles as folders: <plansDir>/<env>/<id>/<file>. Files 0644, plan files 0600. */
