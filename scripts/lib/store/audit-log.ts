@@ -50,8 +50,6 @@ export type S3AuditVerdict =
       readonly lastHash: string;
       /** The checkpoint of this verdict (null for an empty log). */
       readonly checkpoint: AuditCheckpoint | null;
-      /** Records read (all of them, or those after the checkpoint). */
-      readonly read: number;
     }
   | { readonly ok: false; readonly seq: number; readonly reason: string };
 
@@ -229,7 +227,7 @@ export class S3AuditLog {
       prev = hash;
     }
     const digest = seqs.length === 0 ? null : this.versionsDigest(byKey, seqs, seqs.length);
-    return { ok: true, count: seqs.length, lastHash: prev, checkpoint: digest === null ? null : { seq: seqs.length, hash: prev, versionsSha256: digest }, read: seqs.length - start };
+    return { ok: true, count: seqs.length, lastHash: prev, checkpoint: digest === null ? null : { seq: seqs.length, hash: prev, versionsSha256: digest } };
   }
 
   /** Every record, in seq order (their latest versions; use verify to know they can be trusted). */

@@ -15,6 +15,7 @@
  * record exists, delete markers included: deleting the record does not make a bundle applicable again.
  */
 import { SIGNED_APPROVAL_FILE } from "../engine/core/approval-statement";
+import { inBatches } from "../engine/core/batches";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { AwsClients } from "./aws";
@@ -218,15 +219,7 @@ export class S3BundleStore {
 
   /** The ids whose marker names this env (or none: an unreadable marker is refused when the bundle is read). */
   private async ownBundles(ids: readonly string[]): Promise<string[]> {
-    const owners: Array<string | null> = new Array(ids.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < ids.length) {
-        const i = next++;
-        owners[i] = await this.markerEnv(ids[i]);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(MARKER_READS, ids.length) }, worker));
+    const owners = await inBatches(ids, MARKER_READS, (id) => this.markerEnv(id));
     return ids.filter((_, i) => owners[i] === null || owners[i] === this.env);
   }
 

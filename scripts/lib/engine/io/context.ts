@@ -16,6 +16,7 @@ import { acquireLock, describeHolder } from "./lock";
 import { auditPath, envLockPath, envPlansDir, resolvePaths, type EnginePaths } from "./paths";
 import { fixFor } from "../core/rules";
 import { appliedSchema, parseWith } from "../core/schemas";
+import { inBatches } from "../core/batches";
 import { LocalBundleStore, type BundleStore } from "./store";
 import { S3EngineStore, StoreAudit, openGateStore, openStore, storeCall, storeKind, type EngineAudit } from "./s3-store";
 
@@ -138,19 +139,6 @@ export async function appliedBundles(ctx: EngineContext, env: string, opts: { re
 /** Bundles appliedBundles reads at once. */
 const APPLIED_READS = 8;
 
-/** fn over items, at most `size` running at once; the results in the items' order. */
-async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
-  return out;
-}
 
 /**
  * The applied record of the env's newest bundle that has one (newest first, stopping there), through the

@@ -27,6 +27,7 @@ import type { AuditCheckpoint } from "../../store/audit-log";
 import { StoreError, StoreRefusal } from "../../store/errors";
 import { EngineError, RefusalError, refusal, type Refusal } from "../core/errors";
 import { fixFor, RULE_IDS, type RuleId } from "../core/rules";
+import { SHA256_PATTERN } from "../core/hash";
 import { appliedSchema, manifestSchema, parseWith, type Applied } from "../core/schemas";
 import type { AuditEntry, AuditVerdict } from "./audit";
 import { BUNDLE_ID_PATTERN, FILES } from "./bundle";
@@ -357,8 +358,8 @@ const checkpointSchema = z.object({
   bucket: z.string(),
   env: z.string(),
   seq: z.number().int().min(1),
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
-  versionsSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  hash: z.string().regex(SHA256_PATTERN),
+  versionsSha256: z.string().regex(SHA256_PATTERN),
 });
 
 export class StoreAudit implements EngineAudit {
