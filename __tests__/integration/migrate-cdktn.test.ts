@@ -155,7 +155,9 @@ describe("scripts/migrate-cdktn.mjs: cdktf → cdktn on a scratch copy, proven a
 
   it("a plan of the cdktn synth against the state applied from the cdktf synth shows no changes (every env's bootstrap stack)", async () => {
     const results: Record<string, string> = {};
-    for (const env of ENV_NAMES) {
+    // The three envs are independent (own accounts, own state files): run at once, each apply waits out
+    // the AWS provider's fixed S3 lifecycle delay (about 55 s) in parallel instead of one after another.
+    const one = async (env: string) => {
       const stack = `bootstrap-${env}`;
       // A bootstrap stack's backend is the bucket it creates (promote bootstrap applies its first run with a
       // local backend override, then moves the state in). Here both synths get the same override, pointing
@@ -177,7 +179,8 @@ describe("scripts/migrate-cdktn.mjs: cdktf → cdktn on a scratch copy, proven a
       const lock = (dir: string) => readFileSync(join(dir, ".terraform.lock.hcl"), "utf8");
       expect(lock(mig(stack))).toBe(lock(ref(stack)));
       results[stack] = `no changes (${changes.length} resources, all no-op)`;
-    }
+    };
+    await Promise.all(ENV_NAMES.map(one));
     process.stdout.write(`plan after migration: ${JSON.stringify(results)}\nresources compared: ${JSON.stringify(counts)}\n`);
   }, 15 * 60_000);
 });

@@ -1,4 +1,5 @@
 import { attemptedLockIds, backendOf, classifyFailure, parseStatePull, parseVersion } from "../../scripts/lib/engine/io/terraform";
+import { PATHS, TERRAFORM_GOGC, terraformEnv } from "../../scripts/lib/toolchain";
 
 describe("terraform output parsing", () => {
   it("reports terraform's stale-plan refusal as PLAN-STALE", () =>
@@ -35,5 +36,15 @@ describe("attemptedLockIds", () => {
     ].join("\n");
     expect(attemptedLockIds(log)).toEqual(["d02b1e32-1f7c-8c7e-0595-105e2c782f4c"]);
     expect(attemptedLockIds("2026-12-02T01:56:35.875Z [INFO]  backend-s3: Downloading remote state")).toEqual([]);
+  });
+});
+
+describe("terraformEnv", () => {
+  it("runs terraform with the project's CLI config and GOGC=400, unless the caller chose a GOGC", () => {
+    const env = terraformEnv({}, { PATH: "/bin" });
+    expect([env.GOGC, env.TF_CLI_CONFIG_FILE, env.CHECKPOINT_DISABLE, env.PATH]).toEqual([TERRAFORM_GOGC, PATHS.cliConfig, "1", "/bin"]);
+    expect(TERRAFORM_GOGC).toBe("400");
+    expect(terraformEnv({}, { GOGC: "off" }).GOGC).toBe("off");
+    expect(terraformEnv({ GOGC: "50" }, { GOGC: "off" }).GOGC).toBe("50");
   });
 });

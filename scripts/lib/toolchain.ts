@@ -24,9 +24,19 @@ export function terraformBinary(vars: NodeJS.ProcessEnv = process.env): string {
   return vars.TERRAFORM_BINARY_NAME || "terraform";
 }
 
+/**
+ * Go's garbage collector target for terraform and the providers it starts (they inherit it), unless the
+ * caller set GOGC. Most of a terraform call's CPU here is the AWS provider starting (about 2 s, three times
+ * a plan) and terraform decoding its schema; at 400 instead of Go's 100 a `terraform validate` of one
+ * resource took 2.5-2.6 s of CPU instead of 3.1-3.3 s and 390 MB instead of 360 MB at most (3 runs each).
+ * GOMEMLIMIT (the caller's, if any) still bounds a large plan's heap.
+ */
+export const TERRAFORM_GOGC = "400";
+
 /** The environment for a terraform process: the caller's, plus the project's CLI config. */
 export function terraformEnv(extra: Record<string, string> = {}, vars: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   return {
+    GOGC: TERRAFORM_GOGC,
     ...vars,
     TF_CLI_CONFIG_FILE: PATHS.cliConfig,
     CHECKPOINT_DISABLE: "1",
