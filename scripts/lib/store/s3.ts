@@ -159,7 +159,11 @@ export class StoreBucket {
           s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, StartAfter: token ? undefined : startAfter, ExpectedBucketOwner: this.accountId }), { abortSignal }),
         );
         for (const o of page.Contents ?? []) if (o.Key !== undefined) keys.push(o.Key);
-        if (!page.IsTruncated || !page.NextContinuationToken) return keys.sort();
+        if (!page.IsTruncated) return keys.sort();
+        // A truncated page without a new token would end in a partial list taken for the whole, or loop.
+        if (!page.NextContinuationToken || page.NextContinuationToken === token) {
+          throw new StoreError(`ListObjectsV2 s3://${this.bucket}/${prefix}: a truncated page without a new continuation token (expected NextContinuationToken, found ${page.NextContinuationToken === undefined ? "none" : "the same as the last page's"}): the listing cannot be completed`);
+        }
         token = page.NextContinuationToken;
       }
     } catch (e) {
@@ -186,6 +190,9 @@ export class StoreBucket {
           if (m.Key !== undefined) found.push({ key: m.Key, versionId: m.VersionId ?? "null", isLatest: m.IsLatest === true, deleteMarker: true, lastModified: m.LastModified ?? null });
         }
         if (!page.IsTruncated) return found;
+        if (page.NextKeyMarker === undefined || (page.NextKeyMarker === keyMarker && page.NextVersionIdMarker === versionMarker)) {
+          throw new StoreError(`ListObjectVersions s3://${this.bucket}/${prefix}: a truncated page without new markers (expected NextKeyMarker, found ${page.NextKeyMarker === undefined ? "none" : "the last page's again"}): the listing cannot be completed`);
+        }
         keyMarker = page.NextKeyMarker;
         versionMarker = page.NextVersionIdMarker;
       }

@@ -59,6 +59,10 @@ export async function removeState(b: S3BackendSettings): Promise<RemovedState> {
         if (v.Key !== undefined && keys.has(v.Key)) found.push({ Key: v.Key, VersionId: v.VersionId ?? "null" });
       }
       if (!page.IsTruncated) return found;
+      // Without new markers the next page would be this one again: stop, naming it, rather than loop.
+      if (page.NextKeyMarker === undefined || (page.NextKeyMarker === keyMarker && page.NextVersionIdMarker === versionMarker)) {
+        throw new EngineError(`ListObjectVersions s3://${b.bucket}/${b.key}: a truncated page without new markers (expected NextKeyMarker, found ${page.NextKeyMarker === undefined ? "none" : "the last page's again"}): the listing cannot be completed`);
+      }
       keyMarker = page.NextKeyMarker;
       versionMarker = page.NextVersionIdMarker;
     }
