@@ -245,7 +245,7 @@ the last prod entry is the last-good release.`,
   bundles: {
     usage: "bundles <env>",
     summary: [["bundles <env>", "the env's bundles and their status"]],
-    description: "Lists the env's bundles, oldest first, with status (planned, approved, applied, expired).",
+    description: "Lists the env's bundles, oldest first, with status (planned, approved, signed, applied, preview, expired). A bundle that cannot be read (a file written over in the store, one missing) is listed as unreadable and its error printed after the list; the exit is then that error's (1 refused, 2 error).",
     options: {},
   },
   rules: {
@@ -512,9 +512,15 @@ export async function main(argv: readonly string[], ctx: engine.EngineContext = 
       case "ledger":
       case "bundles": {
         const { env } = envArg(p, command, 1);
-        if (command === "ledger") engine.showLedger(ctx, env);
-        else await engine.showBundles(ctx, env);
-        return EXIT.ok;
+        if (command === "ledger") {
+          engine.showLedger(ctx, env);
+          return EXIT.ok;
+        }
+        // Every bundle is listed; each unreadable one's error follows the list, and the exit says so.
+        const unreadable = await engine.showBundles(ctx, env);
+        const codes = unreadable.map((u) => report(u.error, ctx.io));
+        if (unreadable.length > 0) ctx.io.err(`\nbundles: ${unreadable.length} of ${env}'s bundles could not be read (${unreadable.map((u) => u.id).join(", ")}); the others are listed above\n`);
+        return Math.max(EXIT.ok, ...codes);
       }
       case "env": {
         const [sub, name, extra] = p.positional;

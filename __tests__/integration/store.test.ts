@@ -327,6 +327,13 @@ describe("the shared store (PROMOTE_STORE=s3): three homes, one record", () => {
     expectRefusal(applied, "BUNDLE-INCOMPLETE");
     expect(applied.err).toMatch(/written over/);
     expect(await serial()).toBe(before);
+    // AND B's listing of the env's bundles still lists every other bundle, marks this one, and exits 1
+    const listed = await homes.B.cli(["bundles", ENV]);
+    expectRefusal(listed, "BUNDLE-INCOMPLETE");
+    const lines = listed.out.trim().split("\n");
+    expect(lines.filter((l) => l.startsWith(`${id}  `))).toEqual([`${id}  unreadable  (REFUSED BUNDLE-INCOMPLETE)`]);
+    expect(lines.filter((l) => / {2}(planned|applied|approved|signed|preview|expired) {0,3} {2}[0-9a-f]{64} {2}/.test(l)).length).toBe(lines.length - 1);
+    expect(listed.err).toContain(`bundles: 1 of ${ENV}'s bundles could not be read (${id})`);
   }, STEP_MS);
 
   it("keeps each signer's approval (<principal>.approval.json) as its own create-only object; a home's fetch brings every one into its cache", async () => {

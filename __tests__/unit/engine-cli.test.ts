@@ -2,7 +2,7 @@
  * The promote CLI without terraform: every refusal that happens before terraform runs, its output
  * (id, expected, found, fix), its exit code, and the audit record it leaves.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
@@ -259,6 +259,27 @@ describe("promote CLI (no terraform)", () => {
       await audit(w, "dev").append({ env: "dev", command: "plan", result: "ok", by: "x" });
       expect(await main(["audit", "verify", "dev"], w.ctx)).toBe(0);
       expect(outText(w)).toContain("intact, 1 record(s)");
+    });
+  });
+
+  describe("bundles", () => {
+    it("lists every bundle; one that cannot be read is marked, its error follows the list, and the exit is 2", async () => {
+      const a = writeBundle(w, "dev", { id: "20300101T000000Z-dev-aaaa" });
+      const b = writeBundle(w, "dev", { id: "20300101T000001Z-dev-bbbb" });
+      const c = writeBundle(w, "dev", { id: "20300101T000002Z-dev-cccc" });
+      expect(await main(["bundles", "dev"], w.ctx)).toBe(0);
+      expect(outText(w).trim().split("\n").map((l) => l.split(/\s+/).slice(0, 3))).toEqual([a, b, c].map(({ m }) => [m.id, "planned", m.plan.sha256]));
+
+      // a plan file that cannot be read (a folder in its place)
+      rmSync(join(b.dir, "plan.tfplan"));
+      mkdirSync(join(b.dir, "plan.tfplan"));
+      w.out.length = 0;
+      expect(await main(["bundles", "dev"], w.ctx)).toBe(2);
+      const lines = outText(w).trim().split("\n");
+      expect(lines.map((l) => l.split(/\s+/).slice(0, 2))).toEqual([[a.m.id, "planned"], [b.m.id, "unreadable"], [c.m.id, "planned"]]);
+      expect(lines[1]).toContain(`bundle dev/${b.m.id} could not be read`);
+      expect(errText(w)).toContain(`ERROR: bundle dev/${b.m.id} could not be read: EISDIR`);
+      expect(errText(w)).toContain(`bundles: 1 of dev's bundles could not be read (${b.m.id}); the others are listed above`);
     });
   });
 });

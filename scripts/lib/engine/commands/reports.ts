@@ -1,7 +1,7 @@
 /** The read-only reports: `promote audit verify <env>`, `promote ledger <env>`, `promote bundles <env>`. */
 import { signedApprovers } from "../io/signatures";
 import { join } from "node:path";
-import { RefusalError } from "../core/errors";
+import { EngineError, RefusalError } from "../core/errors";
 import { countsLine } from "../core/manifest";
 import { manifestSchema, parseWith } from "../core/schemas";
 import { readBundle } from "../io/bundle";
@@ -27,19 +27,41 @@ export function showLedger(ctx: EngineContext, env: string): void {
   for (const e of entries) ctx.io.out(`${e.at}  ${e.commit}  ${e.tag}\n`);
 }
 
-export async function showBundles(ctx: EngineContext, env: string): Promise<void> {
+/** A bundle `promote bundles` could not read (a file missing or failing its check, the store failing for it). */
+export interface UnreadableBundle {
+  readonly id: string;
+  readonly error: unknown;
+}
+
+/**
+ * Lists the env's bundles, one line each. A bundle that cannot be read (tampered in the store, a file
+ * missing in the cache) does not hide the others: its line says unreadable, and it is returned, so the
+ * command reports each one's error and exits non-zero after the whole list.
+ */
+export async function showBundles(ctx: EngineContext, env: string): Promise<UnreadableBundle[]> {
   const cfg = envConfig(ctx, env);
   const store = bundleStore(ctx);
   const ids = await store.list(cfg.name);
   if (ids.length === 0) ctx.io.out(`no bundles in ${store.location(cfg.name)}\n`);
+  const unreadable: UnreadableBundle[] = [];
   for (const id of ids) {
-    // The shared store's bundles are fetched (and verified) into the local cache first; both reads below read that copy.
-    const dir = store instanceof S3EngineStore ? await store.fetch(cfg.name, id) : join(envPlansDir(ctx.paths, cfg.name), id);
-    const files = readBundle(dir);
+    let files: ReturnType<typeof readBundle>;
+    let dir: string;
+    try {
+      // The shared store's bundles are fetched (and verified) into the local cache first; both reads below read that copy.
+      dir = store instanceof S3EngineStore ? await store.fetch(cfg.name, id) : join(envPlansDir(ctx.paths, cfg.name), id);
+      files = readBundle(dir);
+    } catch (e) {
+      const error = e instanceof RefusalError || e instanceof EngineError ? e : new EngineError(`bundle ${cfg.name}/${id} could not be read: ${typeof (e as { message?: unknown })?.message === "string" ? (e as Error).message : String(e)}`);
+      unreadable.push({ id, error });
+      ctx.io.out(`${id}  unreadable  (${error instanceof RefusalError ? `REFUSED ${error.refusal.id}` : error.message.split("\n")[0]})\n`);
+      continue;
+    }
     const m = files.manifestText ? parseWith(manifestSchema, files.manifestText) : null;
     // approved: an approval.json, or (signed approvals) a record; whether it verifies is apply's business
     const signedBy = cfg.delivery.approvals.requireSigned ? signedApprovers(dir) : null;
     const status = files.appliedText ? "applied" : signedBy !== null ? "signed" : files.approvalText ? "approved" : m?.ok && m.value.speculative ? "preview" : m?.ok && ctx.now().getTime() >= Date.parse(m.value.expiresAt) ? "expired" : "planned";
     ctx.io.out(`${id}  ${status.padEnd(8)}  ${m?.ok ? `${m.value.plan.sha256}  ${countsLine(m.value)}` : "(manifest invalid)"}${signedBy !== null && !files.appliedText ? `  (signed by ${signedBy}; verified at apply)` : ""}\n`);
   }
+  return unreadable;
 }
