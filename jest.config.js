@@ -12,9 +12,10 @@ const common = {
   transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: { warnOnly: false }, isolatedModules: true }] },
 };
 
-// Two workers for unit tests (CPU only). The integration scripts in package.json ask for four: their suites
-// spend much of their time in the AWS provider's fixed waits (RDS, ALB, S3 lifecycle), so two workers left
-// the 2 cores idle; measured on this machine, one integration run took 1,943 s with two and 1,319 s with four.
+// Two workers. Four were tried for the integration project (its suites wait on the AWS provider's fixed
+// delays, so two leave some CPU idle): 1,319 s instead of 1,943 s in one run, but in the next a suite's
+// emulator answered so late under the load that terraform's retried DynamoDB lock write found its own lock
+// (secrets.test, "Error acquiring the state lock"), so the integration run stays at two.
 module.exports = {
   maxWorkers: 2,
   projects: [
