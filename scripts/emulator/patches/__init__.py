@@ -27,11 +27,13 @@ NAMES = [
     "s3_expected_bucket_owner",
     "s3_conditional_put_atomic",
     "dynamodb_conditional_write_atomic",
+    "http_response_one_send",
 ]
 
 # Test hooks: modules here like the patches, never part of "all"; a test names them explicitly.
 TEST_HOOKS = [
     "test_slow_conditional_writes",
+    "test_slow_response_body",
 ]
 
 
