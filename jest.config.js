@@ -12,10 +12,11 @@ const common = {
   transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: { warnOnly: false }, isolatedModules: true }] },
 };
 
-// Two workers. Four were tried for the integration project (its suites wait on the AWS provider's fixed
-// delays, so two leave some CPU idle): 1,319 s instead of 1,943 s in one run, but in the next a suite's
-// emulator answered so late under the load that terraform's retried DynamoDB lock write found its own lock
-// (secrets.test, "Error acquiring the state lock"), so the integration run stays at two.
+// Two workers for the unit project. The integration project runs with four (`--maxWorkers=4` in package.json's
+// test scripts): its suites spend much of their time in the AWS provider's fixed waits, so two leave CPU
+// idle. Four once failed a suite with "Error acquiring the state lock" on terraform's own lock: not the
+// load itself but the emulator sending a response's headers and body apart, which the load made visible
+// (patch http_response_one_send, scripts/emulator/README.md).
 module.exports = {
   maxWorkers: 2,
   projects: [
