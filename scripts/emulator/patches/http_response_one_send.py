@@ -22,8 +22,16 @@ with a plain aws-sdk-go-v2 DynamoDB client too):
 
 What the patch does:
   * Gives moto's request handler a 64 KiB buffered writer (``wbufsize``): werkzeug flushes after each
-    body chunk, so the headers and a body of up to about 64 KiB leave in one send, and a client that read
-    the headers has read the body with them. An interim ``100 Continue`` is still sent at once.
+    body chunk, so the headers and a body of up to about 64 KiB leave in one send. A client then reads
+    headers and body together when the answer fits one of its reads (net/http reads 4 KiB at a time; the
+    lock table's answers are a few hundred bytes); larger answers (a state object) still arrive in parts.
+  * Flushes before the application runs (``make_environ``, which werkzeug calls once it has answered
+    ``Expect: 100-continue``): an interim ``100 Continue`` (http.server's for HTTP/1.1, werkzeug's own for
+    any version) leaves before the server waits for the body, as without the patch.
+  * A client gone before the buffer was flushed is ignored when the handler finishes, as werkzeug ignores
+    a dropped connection (no traceback in the emulator's log).
+  * The last chunk of a chunked answer now leaves after werkzeug's drain of the request (about 10 ms);
+    moto's answers carry a Content-Length.
 """
 from __future__ import annotations
 
@@ -37,12 +45,21 @@ def apply() -> None:
 
     MotoRequestHandler.wbufsize = BUFFER_BYTES
 
-    expect_100 = MotoRequestHandler.handle_expect_100
+    make_environ = MotoRequestHandler.make_environ
 
-    def handle_expect_100(self: Any) -> bool:
-        # The client waits for this interim answer before it sends the body: it must not sit in the buffer.
-        ok = expect_100(self)
+    def flushed_make_environ(self: Any) -> Any:
+        # The client may wait for an interim answer before it sends the body: it must not sit in the buffer.
         self.wfile.flush()
-        return ok
+        return make_environ(self)
 
-    MotoRequestHandler.handle_expect_100 = handle_expect_100  # type: ignore[method-assign]
+    MotoRequestHandler.make_environ = flushed_make_environ  # type: ignore[method-assign]
+
+    finish = MotoRequestHandler.finish
+
+    def quiet_finish(self: Any) -> None:
+        try:
+            finish(self)
+        except OSError:  # the client is gone: what was buffered for it cannot be sent
+            pass
+
+    MotoRequestHandler.finish = quiet_finish  # type: ignore[method-assign]
