@@ -1,12 +1,41 @@
 /**
  * The store's listings page through S3's answers until the last page, and refuse an answer that cannot be
  * paged: a truncated page without a new continuation token or new markers would otherwise be taken for the
- * whole listing (an audit record or a bundle left out) or listed again forever. The S3 client is a fake
- * that answers canned pages and records what it was asked (the paging is the unit under test).
+ * whole listing (an audit record or a bundle left out) or listed again forever, and so would pages that
+ * cycle. The S3 client is a fake that answers canned pages and records what it was asked (the paging is
+ * the unit under test); for removeState (which makes its own client) the SDK module is replaced by one
+ * whose client answers the same way.
  */
 import type { AwsClients } from "../../scripts/lib/store/aws";
 import { StoreError } from "../../scripts/lib/store/errors";
-import { StoreBucket } from "../../scripts/lib/store/s3";
+import { StoreBucket, unfollowablePage } from "../../scripts/lib/store/s3";
+import { removeState } from "../../scripts/lib/engine/io/state-store";
+import { EngineError } from "../../scripts/lib/engine/core/errors";
+
+/** What removeState's own S3 client answers (shifted per call) and was asked. */
+const sdk = { pages: [] as object[], asked: [] as Array<{ command: string; input: Record<string, unknown> }> };
+
+jest.mock("@aws-sdk/client-s3", () => {
+  const command = (name: string) =>
+    class {
+      readonly command = name;
+      constructor(readonly input: Record<string, unknown>) {}
+    };
+  return {
+    ListObjectsV2Command: command("ListObjectsV2"),
+    ListObjectVersionsCommand: command("ListObjectVersions"),
+    DeleteObjectsCommand: command("DeleteObjects"),
+    S3Client: class {
+      async send(c: { command: string; input: Record<string, unknown> }) {
+        sdk.asked.push({ command: c.command, input: c.input });
+        if (sdk.asked.length > 10) throw new Error("more than 10 calls: the listing loops");
+        const page = sdk.pages.shift();
+        if (page === undefined) throw new Error("no page left");
+        return page;
+      }
+    },
+  };
+});
 
 function bucketAnswering(pages: object[]): { bucket: StoreBucket; asked: Array<Record<string, unknown>> } {
   const asked: Array<Record<string, unknown>> = [];
@@ -48,8 +77,20 @@ describe("StoreBucket.listKeys", () => {
       { Contents: [{ Key: "a" }], IsTruncated: true, NextContinuationToken: "t1" },
       { Contents: [{ Key: "b" }], IsTruncated: true, NextContinuationToken: "t1" },
     ]);
-    await expect(bucket.listKeys("bundles/")).rejects.toThrow(/found the same as the last page's/);
+    await expect(bucket.listKeys("bundles/")).rejects.toThrow(/found one an earlier page gave \("t1": the pages cycle\)/);
     expect(asked).toHaveLength(2);
+  });
+
+  it("refuses pages that cycle (t1, t2, t1 again) and an empty token", async () => {
+    const cycle = bucketAnswering([
+      { Contents: [{ Key: "a" }], IsTruncated: true, NextContinuationToken: "t1" },
+      { Contents: [{ Key: "b" }], IsTruncated: true, NextContinuationToken: "t2" },
+      { Contents: [{ Key: "a" }], IsTruncated: true, NextContinuationToken: "t1" },
+    ]);
+    await expect(cycle.bucket.listKeys("bundles/")).rejects.toThrow(/found one an earlier page gave \("t1": the pages cycle\)/);
+    expect(cycle.asked.map((a) => a.ContinuationToken)).toEqual([undefined, "t1", "t2"]);
+    const empty = bucketAnswering([{ Contents: [{ Key: "a" }], IsTruncated: true, NextContinuationToken: "" }]);
+    await expect(empty.bucket.listKeys("bundles/")).rejects.toThrow(/found an empty one/);
   });
 });
 
@@ -73,7 +114,61 @@ describe("StoreBucket.listVersions", () => {
     ]);
     const e = await same.bucket.listVersions("audit/").catch((x: unknown) => x);
     expect(e).toBeInstanceOf(StoreError);
-    expect((e as Error).message).toMatch(/found the last page's again/);
+    expect((e as Error).message).toMatch(/found one an earlier page gave \("k1 v1": the pages cycle\)/);
     expect(same.asked).toHaveLength(2);
+  });
+});
+
+describe("unfollowablePage", () => {
+  it("lets each new marker through once and names what stops a listing", () => {
+    const seen = new Set<string>();
+    expect([unfollowablePage(seen, "a"), unfollowablePage(seen, "b")]).toEqual([null, null]);
+    expect(unfollowablePage(seen, "a")).toMatch(/^one an earlier page gave/);
+    expect(unfollowablePage(seen, undefined)).toBe("none");
+    expect(unfollowablePage(seen, "")).toBe("an empty one");
+  });
+});
+
+describe("removeState (destroying an ephemeral env's state)", () => {
+  const backend = {
+    bucket: "tfstate-dev-111111111111",
+    key: "env/pr-7/terraform.tfstate",
+    region: "us-east-1",
+    lockTable: null,
+    endpoints: { s3: "http://127.0.0.1:1", dynamodb: null, sts: null },
+    accessKey: "test",
+    secretKey: "test",
+    roleArn: null,
+    sessionName: null,
+    usePathStyle: true,
+  };
+  beforeEach(() => {
+    sdk.pages = [];
+    sdk.asked = [];
+  });
+
+  it("follows the markers to the last page and deletes only the state's own versions, then finds none left", async () => {
+    sdk.pages = [
+      { Versions: [version(backend.key, "v1"), version(`${backend.key}-other`, "x")], IsTruncated: true, NextKeyMarker: backend.key, NextVersionIdMarker: "v1" },
+      { DeleteMarkers: [{ Key: `${backend.key}.tflock`, VersionId: "d2" }], IsTruncated: false },
+      {},
+      { IsTruncated: false },
+    ];
+    expect(await removeState(backend)).toEqual({ versions: 2, digestItem: false });
+    expect(sdk.asked.map((a) => a.command)).toEqual(["ListObjectVersions", "ListObjectVersions", "DeleteObjects", "ListObjectVersions"]);
+    expect(sdk.asked[1].input).toMatchObject({ KeyMarker: backend.key, VersionIdMarker: "v1" });
+    expect(sdk.asked[2].input.Delete).toEqual({ Objects: [{ Key: backend.key, VersionId: "v1" }, { Key: `${backend.key}.tflock`, VersionId: "d2" }], Quiet: true });
+  });
+
+  it("deletes nothing when a page cannot be followed (markers that cycle), naming the page", async () => {
+    sdk.pages = [
+      { Versions: [version(backend.key, "v1")], IsTruncated: true, NextKeyMarker: backend.key, NextVersionIdMarker: "v1" },
+      { Versions: [version(backend.key, "v2")], IsTruncated: true, NextKeyMarker: backend.key, NextVersionIdMarker: "v2" },
+      { Versions: [version(backend.key, "v1")], IsTruncated: true, NextKeyMarker: backend.key, NextVersionIdMarker: "v1" },
+    ];
+    const e = await removeState(backend).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(EngineError);
+    expect((e as Error).message).toMatch(/ListObjectVersions s3:\/\/tfstate-dev-111111111111\/env\/pr-7\/terraform\.tfstate: a truncated page without new markers \(expected NextKeyMarker, found one an earlier page gave/);
+    expect(sdk.asked.map((a) => a.command)).toEqual(["ListObjectVersions", "ListObjectVersions", "ListObjectVersions"]);
   });
 });

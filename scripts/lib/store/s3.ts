@@ -152,6 +152,7 @@ export class StoreBucket {
   async listKeys(prefix: string, startAfter?: string): Promise<string[]> {
     const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
     const keys: string[] = [];
+    const seen = new Set<string>();
     let token: string | undefined;
     try {
       for (;;) {
@@ -161,8 +162,9 @@ export class StoreBucket {
         for (const o of page.Contents ?? []) if (o.Key !== undefined) keys.push(o.Key);
         if (!page.IsTruncated) return keys.sort();
         // A truncated page without a new token would end in a partial list taken for the whole, or loop.
-        if (!page.NextContinuationToken || page.NextContinuationToken === token) {
-          throw new StoreError(`ListObjectsV2 s3://${this.bucket}/${prefix}: a truncated page without a new continuation token (expected NextContinuationToken, found ${page.NextContinuationToken === undefined ? "none" : "the same as the last page's"}): the listing cannot be completed`);
+        const stuck = unfollowablePage(seen, page.NextContinuationToken);
+        if (stuck) {
+          throw new StoreError(`ListObjectsV2 s3://${this.bucket}/${prefix}: a truncated page without a new continuation token (expected NextContinuationToken, found ${stuck}): the listing cannot be completed`);
         }
         token = page.NextContinuationToken;
       }
@@ -176,6 +178,7 @@ export class StoreBucket {
   async listVersions(prefix: string): Promise<ObjectVersion[]> {
     const { ListObjectVersionsCommand } = await import("@aws-sdk/client-s3");
     const found: ObjectVersion[] = [];
+    const seen = new Set<string>();
     let keyMarker: string | undefined;
     let versionMarker: string | undefined;
     try {
@@ -190,8 +193,9 @@ export class StoreBucket {
           if (m.Key !== undefined) found.push({ key: m.Key, versionId: m.VersionId ?? "null", isLatest: m.IsLatest === true, deleteMarker: true, lastModified: m.LastModified ?? null });
         }
         if (!page.IsTruncated) return found;
-        if (page.NextKeyMarker === undefined || (page.NextKeyMarker === keyMarker && page.NextVersionIdMarker === versionMarker)) {
-          throw new StoreError(`ListObjectVersions s3://${this.bucket}/${prefix}: a truncated page without new markers (expected NextKeyMarker, found ${page.NextKeyMarker === undefined ? "none" : "the last page's again"}): the listing cannot be completed`);
+        const stuck = unfollowablePage(seen, versionMarkers(page));
+        if (stuck) {
+          throw new StoreError(`ListObjectVersions s3://${this.bucket}/${prefix}: a truncated page without new markers (expected NextKeyMarker, found ${stuck}): the listing cannot be completed`);
         }
         keyMarker = page.NextKeyMarker;
         versionMarker = page.NextVersionIdMarker;
@@ -201,4 +205,22 @@ export class StoreBucket {
       throw new StoreError(`ListObjectVersions s3://${this.bucket}/${prefix}: ${describeAwsError(e)}`);
     }
   }
+}
+
+/**
+ * Why a truncated listing page cannot be followed, or null when it can: it names no next page ("none"),
+ * an empty one, or one an earlier page of the same listing already named (the pages cycle: followed, they
+ * would be listed forever). `seen` holds the markers followed so far; a followable one is added to it.
+ */
+export function unfollowablePage(seen: Set<string>, next: string | undefined): string | null {
+  if (next === undefined) return "none";
+  if (next === "") return "an empty one";
+  if (seen.has(next)) return `one an earlier page gave (${JSON.stringify(next.replace(/\u0000/g, " "))}: the pages cycle)`;
+  seen.add(next);
+  return null;
+}
+
+/** A ListObjectVersions page's next markers as one value for unfollowablePage (undefined without a key marker). */
+export function versionMarkers(page: { NextKeyMarker?: string; NextVersionIdMarker?: string }): string | undefined {
+  return page.NextKeyMarker === undefined ? undefined : `${page.NextKeyMarker}\u0000${page.NextVersionIdMarker ?? ""}`;
 }

@@ -8,6 +8,7 @@
  * The AWS SDK is loaded only when state is removed (`promote env destroy`), not on every CLI start.
  */
 import { EngineError } from "../core/errors";
+import { unfollowablePage, versionMarkers } from "../../store/s3";
 
 export { digestLockId, s3BackendSettings, type S3BackendSettings } from "../core/backend-settings";
 import { digestLockId, type S3BackendSettings } from "../core/backend-settings";
@@ -50,6 +51,7 @@ export async function removeState(b: S3BackendSettings): Promise<RemovedState> {
   const keys = new Set(stateObjectKeys(b.key));
   const listAll = async (): Promise<Array<{ Key: string; VersionId: string }>> => {
     const found: Array<{ Key: string; VersionId: string }> = [];
+    const seen = new Set<string>();
     let keyMarker: string | undefined;
     let versionMarker: string | undefined;
     for (;;) {
@@ -59,9 +61,10 @@ export async function removeState(b: S3BackendSettings): Promise<RemovedState> {
         if (v.Key !== undefined && keys.has(v.Key)) found.push({ Key: v.Key, VersionId: v.VersionId ?? "null" });
       }
       if (!page.IsTruncated) return found;
-      // Without new markers the next page would be this one again: stop, naming it, rather than loop.
-      if (page.NextKeyMarker === undefined || (page.NextKeyMarker === keyMarker && page.NextVersionIdMarker === versionMarker)) {
-        throw new EngineError(`ListObjectVersions s3://${b.bucket}/${b.key}: a truncated page without new markers (expected NextKeyMarker, found ${page.NextKeyMarker === undefined ? "none" : "the last page's again"}): the listing cannot be completed`);
+      // Without new markers the next page would be one listed already: stop, naming it, rather than loop.
+      const stuck = unfollowablePage(seen, versionMarkers(page));
+      if (stuck) {
+        throw new EngineError(`ListObjectVersions s3://${b.bucket}/${b.key}: a truncated page without new markers (expected NextKeyMarker, found ${stuck}): the listing cannot be completed`);
       }
       keyMarker = page.NextKeyMarker;
       versionMarker = page.NextVersionIdMarker;
