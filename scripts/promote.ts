@@ -245,7 +245,7 @@ the last prod entry is the last-good release.`,
   bundles: {
     usage: "bundles <env>",
     summary: [["bundles <env>", "the env's bundles and their status"]],
-    description: "Lists the env's bundles, oldest first, with status (planned, approved, signed, applied, preview, expired). A bundle that cannot be read (a file written over in the store, one missing) is listed as unreadable and its error printed after the list; the exit is then that error's (1 refused, 2 error).",
+    description: "Lists the env's bundles, oldest first, with status (planned, approved, signed, applied, preview, expired). A bundle that cannot be read (a file written over or deleted in the store, a cached file that cannot be read) is listed as unreadable and its error printed after the list; the exit is then 1 when every such error is a refusal, 2 when one is an error. A store that fails (unreachable, access denied) stops the listing with its error (exit 2).",
     options: {},
   },
   rules: {

@@ -20,6 +20,9 @@
  *      version each time: an overwritten old record is still refused AUDIT-LOG-BROKEN by the whole
  *      log's verdict, and a checkpoint that lies (another hash, other versions) or that others could
  *      write never refuses nor skips.
+ *   6. the store stops answering while `promote bundles` reads the bundles: the listing stops there with
+ *      the store's error (exit 2), after the bundles it had read; not one "unreadable" line per bundle,
+ *      each waiting out the same failure.
  *   0. (the world's bootstrap, first run) the lock request terraform's `init -migrate-state` makes on
  *      the new backend succeeds while its answer is lost: terraform's retry finds that very lock and
  *      gives up holding it; bootstrap releases exactly that lock (by its id, in the lock table: the folder
@@ -314,6 +317,34 @@ describe("faults of the shared store (fault proxy in front of the emulator)", ()
       expect(refused.err).toContain("record 1: the record has 2 versions (it was overwritten)");
       const after = await auditRecords(w.vars, ENV);
       expect(after).toHaveLength(count + 6); // nothing appended to the broken log
+    },
+    STEP_MS,
+  );
+
+  it(
+    "6: the store stops answering while bundles are listed: the listing stops at that bundle with the store's error, exit 2",
+    async () => {
+      proxy.clear();
+      const listed = await w.promote(["bundles", ENV]);
+      expectExit(listed, 0);
+      const ids = listed.out.trim().split("\n").map((l) => l.split(/\s+/)[0]);
+      expect(ids.length).toBeGreaterThanOrEqual(3);
+      // From the second bundle on, the store's reads of bundle files are cut; their commit markers (which
+      // the listing reads to list complete bundles only) still answer.
+      const fileOf = (id: string, path: string) => path.startsWith(`${STORE}/bundles/${id}/`) && !path.includes("/complete.json");
+      proxy.cut((q) => q.method === "GET" && ids.slice(1).some((id) => fileOf(id, q.path)));
+      const from = proxy.seen.length;
+      const r = await w.promote(["bundles", ENV]);
+      const askedAfter = proxy.seen.slice(from).filter((q) => ids.slice(2).some((id) => fileOf(id, q.path)));
+      proxy.clear();
+      expectExit(r, 2);
+      if (!r.out.startsWith(`${ids[0]} `)) throw new Error(`expected the first bundle listed, then the store's error\n--- out\n${r.out}\n--- err\n${r.err.slice(-3000)}`);
+      expect(r.out.trim().split("\n").map((l) => l.split(/\s+/)[0])).toEqual([ids[0]]);
+      expect(r.err).toMatch(new RegExp(`^ERROR: store s3://${cfg.store.bucket} unreachable \\(GetObject bundles/${ids[1]}/`, "m"));
+      expect(r.err).not.toMatch(/could not be read/);
+      expect(r.out).not.toContain("unreadable");
+      // the listing stopped there: no file of a later bundle was asked for (each would wait out the same failure)
+      expect(askedAfter).toEqual([]);
     },
     STEP_MS,
   );

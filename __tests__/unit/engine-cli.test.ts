@@ -281,6 +281,18 @@ describe("promote CLI (no terraform)", () => {
       expect(errText(w)).toContain(`ERROR: bundle dev/${b.m.id} could not be read: EISDIR`);
       expect(errText(w)).toContain(`bundles: 1 of dev's bundles could not be read (${b.m.id}); the others are listed above`);
     });
+
+    it("an env with signed approvals: an approval record that cannot be read marks its bundle alone, exit 2", async () => {
+      const a = writeBundle(w, "prod", { id: "20300101T000000Z-prod-aaaa" });
+      const b = writeBundle(w, "prod", { id: "20300101T000001Z-prod-bbbb" });
+      // a signer's record that cannot be read (a folder in its place): read while listing, for the "signed" status
+      mkdirSync(join(b.dir, "alice.approval.json"));
+      expect(await main(["bundles", "prod"], w.ctx)).toBe(2);
+      const lines = outText(w).trim().split("\n");
+      expect(lines.map((l) => l.split(/\s+/).slice(0, 2))).toEqual([[a.m.id, "planned"], [b.m.id, "unreadable"]]);
+      expect(errText(w)).toContain(`ERROR: bundle prod/${b.m.id} could not be read: EISDIR`);
+      expect(errText(w)).not.toContain("unexpected");
+    });
   });
 });
 
