@@ -9,6 +9,7 @@
 import type { AwsClients } from "../../scripts/lib/store/aws";
 import { StoreError } from "../../scripts/lib/store/errors";
 import { StoreBucket, unfollowablePage } from "../../scripts/lib/store/s3";
+import { CidrClaims } from "../../scripts/lib/store/lease-lock";
 import { removeState } from "../../scripts/lib/engine/io/state-store";
 import { EngineError } from "../../scripts/lib/engine/core/errors";
 
@@ -116,6 +117,43 @@ describe("StoreBucket.listVersions", () => {
     expect(e).toBeInstanceOf(StoreError);
     expect((e as Error).message).toMatch(/found one an earlier page gave \("k1 v1": the pages cycle\)/);
     expect(same.asked).toHaveLength(2);
+  });
+});
+
+describe("CidrClaims.list (a DynamoDB Scan of the lock table's claims)", () => {
+  function claimsAnswering(pages: object[]): { claims: CidrClaims; asked: Array<Record<string, unknown>> } {
+    const asked: Array<Record<string, unknown>> = [];
+    const ddb = {
+      send: async (command: { input: Record<string, unknown> }) => {
+        asked.push(command.input);
+        if (asked.length > 10) throw new Error("more than 10 pages asked: the scan loops");
+        const page = pages.shift();
+        if (page === undefined) throw new Error("no page left");
+        return page;
+      },
+    };
+    const clients = { connection: { timeouts: { attempts: 1, requestMs: 1000, connectMs: 1000 } }, dynamodb: async () => ddb } as unknown as AwsClients;
+    return { claims: new CidrClaims(clients, "tfstate-lock-dev"), asked };
+  }
+  const claim = (cidr: string) => ({ LockID: { S: `promote-cidr/${cidr}` }, cidr: { S: cidr }, owner: { S: "pr-1" }, by: { S: "x" }, since: { S: "2030-01-01T00:00:00Z" } });
+  const key = (id: string) => ({ LockID: { S: id } });
+
+  it("follows LastEvaluatedKey to the last page", async () => {
+    const { claims, asked } = claimsAnswering([{ Items: [claim("10.9.0.0/16")], LastEvaluatedKey: key("a") }, { Items: [claim("10.2.0.0/16")] }]);
+    expect((await claims.list()).map((c) => c.cidr)).toEqual(["10.2.0.0/16", "10.9.0.0/16"]);
+    expect(asked.map((a) => a.ExclusiveStartKey)).toEqual([undefined, key("a")]);
+  });
+
+  it("refuses pages whose keys cycle (a, b, a again) instead of scanning forever", async () => {
+    const { claims, asked } = claimsAnswering([
+      { Items: [claim("10.1.0.0/16")], LastEvaluatedKey: key("a") },
+      { Items: [], LastEvaluatedKey: key("b") },
+      { Items: [claim("10.1.0.0/16")], LastEvaluatedKey: key("a") },
+    ]);
+    const e = await claims.list().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(StoreError);
+    expect((e as Error).message).toMatch(/DynamoDB Scan claims of tfstate-lock-dev: expected a new LastEvaluatedKey, found one an earlier page gave .*the pages cycle/);
+    expect(asked).toHaveLength(3);
   });
 });
 

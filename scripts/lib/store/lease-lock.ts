@@ -16,6 +16,7 @@ import { hostname } from "node:os";
 import type { AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { AwsClients, describeAwsError } from "./aws";
 import { StoreError, storeRefusal } from "./errors";
+import { unfollowablePage } from "./s3";
 
 export const LOCK_KEY_PREFIX = "promote-lock/";
 export const CIDR_KEY_PREFIX = "promote-cidr/";
@@ -332,6 +333,7 @@ export class CidrClaims {
   async list(): Promise<CidrClaim[]> {
     const { ScanCommand } = await import("@aws-sdk/client-dynamodb");
     const out: CidrClaim[] = [];
+    const seen = new Set<string>();
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await send(this.clients, "Scan claims", (ddb, abortSignal) =>
@@ -348,6 +350,9 @@ export class CidrClaims {
       );
       for (const i of page.Items ?? []) out.push({ cidr: i.cidr?.S ?? "", owner: i.owner?.S ?? "", by: i.by?.S ?? "", since: i.since?.S ?? "" });
       start = page.LastEvaluatedKey;
+      // A key an earlier page gave would scan the same pages forever (no key: the scan is complete).
+      const stuck = start === undefined ? null : unfollowablePage(seen, JSON.stringify(start));
+      if (stuck) throw new StoreError(`DynamoDB Scan claims of ${this.table}: expected a new LastEvaluatedKey, found ${stuck}: the scan cannot be completed`);
     } while (start !== undefined);
     return out.sort((a, b) => a.cidr.localeCompare(b.cidr, undefined, { numeric: true }));
   }
